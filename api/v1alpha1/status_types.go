@@ -1,0 +1,93 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ClusterSecurityPolicyStatus is what microseg observed and realized. It follows the kstatus
+// conventions that Flux and Argo CD rely on: observedGeneration says which spec the conditions
+// describe, Ready summarizes, and Reconciling/Stalled are set only while they are true.
+type ClusterSecurityPolicyStatus struct {
+	// ObservedGeneration is the metadata.generation the conditions were computed for.
+	//
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready (the summary), Accepted (compiled), Programmed (realized in NSX), and the
+	// kstatus conditions Reconciling and Stalled while they apply.
+	//
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// Realized describes what this policy became in the NSX distributed firewall.
+	//
+	// +optional
+	Realized *RealizedState `json:"realized,omitempty"`
+}
+
+// RealizedState is what a ClusterSecurityPolicy became in NSX.
+type RealizedState struct {
+	// SectionIDs are the NSX firewall sections holding this policy's rules, in evaluation order.
+	// A policy is split over several sections only past NSX's 1,000 rules per section.
+	//
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	// +optional
+	SectionIDs []string `json:"sectionIDs,omitempty"`
+
+	// RuleCount is the number of NSX firewall rules this policy compiled into.
+	// +optional
+	RuleCount int32 `json:"ruleCount,omitempty"`
+
+	// GroupCount is the number of NSX groups (NSGroups and IPSets) its rules reference.
+	// Groups are shared by content with other policies.
+	// +optional
+	GroupCount int32 `json:"groupCount,omitempty"`
+
+	// GroupIDs are the ids of those NSX groups, sorted; at most 256 are listed.
+	//
+	// +kubebuilder:validation:MaxItems=256
+	// +listType=atomic
+	// +optional
+	GroupIDs []string `json:"groupIDs,omitempty"`
+}
+
+// Condition types of a ClusterSecurityPolicy.
+const (
+	// ConditionReady is the summary: True when the current generation is Accepted and Programmed.
+	ConditionReady = "Ready"
+	// ConditionAccepted is True when the policy compiled; warnings go in its message.
+	ConditionAccepted = "Accepted"
+	// ConditionProgrammed is True when the policy's sections and groups are in NSX at the current
+	// generation.
+	ConditionProgrammed = "Programmed"
+	// ConditionReconciling (kstatus, abnormal-true) is True while a change is being realized.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled (kstatus, abnormal-true) is True when progress needs a human.
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons. Short, CamelCase, each says what to look at next.
+const (
+	// ReasonCompiled: the policy compiled (Accepted=True).
+	ReasonCompiled = "Compiled"
+	// ReasonCompiledWithWarnings: compiled, but NSX cannot express something exactly; see the message.
+	ReasonCompiledWithWarnings = "CompiledWithWarnings"
+	// ReasonInvalidReference: the policy names something that does not exist (an NSGroup).
+	ReasonInvalidReference = "InvalidReference"
+	// ReasonProgrammed: the policy is realized in NSX (Programmed=True, Ready=True).
+	ReasonProgrammed = "Programmed"
+	// ReasonPending: a sync that realizes this generation has not finished yet.
+	ReasonPending = "Pending"
+	// ReasonNSXUnavailable: NSX Manager could not be reached or refused the change; retried.
+	ReasonNSXUnavailable = "NSXUnavailable"
+	// ReasonNSXRejected: NSX Manager rejected the configuration; the message has NSX's error.
+	ReasonNSXRejected = "NSXRejected"
+	// ReasonDryRun: the operator runs in dry-run mode and writes nothing to NSX.
+	ReasonDryRun = "DryRun"
+)
