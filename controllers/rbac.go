@@ -1,0 +1,14 @@
+// Package controllers holds the reconcilers that feed Kubernetes objects into microseg's engine and
+// report back on them.
+package controllers
+
+// The operator's own ClusterRole (config/rbac/role.yaml) is generated from these markers. Least
+// privilege: the sync reads policies and the pods and namespaces they select, writes only the status
+// of ClusterSecurityPolicies, and records Events on NetworkPolicies. Leader election (Leases) lives in
+// its own namespaced Role (config/rbac/leader_election_role.yaml).
+//
+// +kubebuilder:rbac:groups=security.microseg.io,resources=clustersecuritypolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=security.microseg.io,resources=clustersecuritypolicies/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces;pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch
