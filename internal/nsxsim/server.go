@@ -1,0 +1,137 @@
+package nsxsim
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"time"
+)
+
+// Clock tells the simulator the time; tests pass a *FakeClock to expire sessions or to step
+// through rate-limit windows without sleeping.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// FakeClock is a manually advanced Clock, safe for concurrent use.
+type FakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewFakeClock returns a FakeClock reading t.
+func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
+
+// Now returns the clock's current time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Options configure a Server. The zero value is usable except that nobody can log in: set Users
+// (or ClientCertCNs when serving over TLS with client auth).
+type Options struct {
+	// Users maps user names to passwords for HTTP Basic and session auth.
+	Users map[string]string
+	// ClientCertCNs, when non-nil, enables principal-identity auth with client certificates: a
+	// request over TLS whose verified peer certificate has one of these subject CNs is
+	// authenticated as that CN. An empty non-nil slice accepts any verified certificate. The TLS
+	// layer (tls.Config.ClientCAs / ClientAuth) does the verification.
+	ClientCertCNs []string
+	// NSGroupPageSize caps GET /ns-groups pages ("The page size is restricted to 50 NSGroups",
+	// facts doc 4.1). Default 50.
+	NSGroupPageSize int
+	// DefaultPageSize is the page size when a list call sends none. Default 1000.
+	DefaultPageSize int
+	// Clock defaults to the system clock.
+	Clock Clock
+	// Cost is the simulated latency model; nil means DefaultCostModel().
+	Cost *CostModel
+	// SessionTimeout is the idle timeout of /api/session/create sessions (NSX default 1800 s).
+	SessionTimeout time.Duration
+	// Seed makes generated ids (UUIDs of sections, groups, IP sets, ports, session tokens)
+	// deterministic. 0 picks a random seed.
+	Seed uint64
+	// Logf, when set, receives one line per API call.
+	Logf func(format string, args ...any)
+	// ProtectSimAPI makes the private /sim/v1 endpoints require NSX credentials too.
+	ProtectSimAPI bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.NSGroupPageSize <= 0 {
+		o.NSGroupPageSize = 50
+	}
+	if o.DefaultPageSize <= 0 || o.DefaultPageSize > maxPageSize {
+		o.DefaultPageSize = maxPageSize
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.Cost == nil {
+		c := DefaultCostModel()
+		o.Cost = &c
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 1800 * time.Second
+	}
+	if o.Seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		o.Seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+	return o
+}
+
+// Server simulates one NSX-T Manager. It is safe for concurrent use.
+type Server struct {
+	opts   Options
+	routes []*route
+
+	mu sync.Mutex // guards st and dp
+	st *state
+	dp dataplaneCache
+
+	sessions *sessionStore
+	faults   *faultInjector
+	stats    *statsRecorder
+}
+
+// New returns a simulator holding only NSX's default LAYER3 and LAYER2 sections.
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{
+		opts:     opts,
+		st:       newState(opts.Seed, opts.Clock),
+		sessions: newSessionStore(opts.Seed, opts.SessionTimeout),
+		faults:   newFaultInjector(),
+		stats:    newStatsRecorder(),
+	}
+	s.routes = s.buildRoutes()
+	return s
+}
+
+// Reset drops every object, fault and counter and returns to the initial state (default sections
+// only, same ids as after New for the same seed). Sessions survive.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	s.st = newState(s.opts.Seed, s.opts.Clock)
+	s.dp = dataplaneCache{}
+	s.mu.Unlock()
+	s.faults.set(Faults{})
+	s.stats.reset()
+}
+
+func (s *Server) now() time.Time { return s.opts.Clock.Now() }
