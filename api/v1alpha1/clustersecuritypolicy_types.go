@@ -31,7 +31,3 @@ type ClusterSecurityPolicyList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ClusterSecurityPolicy `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ClusterSecurityPolicy{}, &ClusterSecurityPolicyList{})
-}

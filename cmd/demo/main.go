@@ -19,8 +19,9 @@ func main() {
 	check := flag.Bool("check", false, "exit after showing the result instead of staying up")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *check); err != nil {
+	err := run(ctx, *check)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}

@@ -207,7 +207,7 @@ func (r *FaultRule) matches(endpoint, method, path string) bool {
 
 // before rolls the fault rules for one request. Latency rules add up; the first failing rule that
 // fires decides the outcome.
-func (f *faultInjector) before(now time.Time, endpoint, method, path string) faultDecision {
+func (f *faultInjector) before(endpoint, method, path string) faultDecision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var d faultDecision

@@ -31,7 +31,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	write := rt != nil && rt.write
 
-	decision := s.faults.before(s.now(), endpoint, r.Method, r.URL.Path)
+	decision := s.faults.before(endpoint, r.Method, r.URL.Path)
 	if decision.latency > 0 {
 		sleepCtx(r, decision.latency)
 	}

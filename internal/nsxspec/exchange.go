@@ -17,7 +17,7 @@ func (s *Spec) ValidateRequest(method, urlPath string, query url.Values, body []
 	subject := "request " + describeCall(method, urlPath, query)
 	op, r, pathValues, err := s.c.findOperation(method, urlPath, query)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %v", subject, ErrUnknownOperation, err)
+		return fmt.Errorf("%s: %w: %w", subject, ErrUnknownOperation, err)
 	}
 	var ps problems
 	s.checkPathParameters(&ps, op, pathValues)
@@ -48,7 +48,7 @@ func (s *Spec) ValidateResponse(method, urlPath string, query url.Values, status
 	subject := fmt.Sprintf("response %d to %s", status, describeCall(method, urlPath, query))
 	op, _, _, err := s.c.findOperation(method, urlPath, query)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %v", subject, ErrUnknownOperation, err)
+		return fmt.Errorf("%s: %w: %w", subject, ErrUnknownOperation, err)
 	}
 	var ps problems
 	resp, declared := op.responses[strconv.Itoa(status)]

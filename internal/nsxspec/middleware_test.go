@@ -44,20 +44,20 @@ func (r *reports) count() int {
 func toySimulator() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/firewall/sections/good", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, firewallSectionBody)
+		_, _ = io.WriteString(w, firewallSectionBody)
 	})
 	mux.HandleFunc("GET /api/v1/firewall/sections/broken", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `{"id": "broken", "stateful": true, "sectionKind": "LAYER3"}`)
+		_, _ = io.WriteString(w, `{"id": "broken", "stateful": true, "sectionKind": "LAYER3"}`)
 	})
 	mux.HandleFunc("PUT /api/v1/firewall/sections/{id}", func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(w, r.Body) // echo: proves the middleware handed the body on intact
+		_, _ = io.Copy(w, r.Body) // echo: proves the middleware handed the body on intact
 	})
 	mux.HandleFunc("POST /api/session/create", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-XSRF-TOKEN", "token")
 	})
 	mux.HandleFunc("POST /api/session/destroy", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("POST /sim/faults", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `{"not": "nsx"}`)
+		_, _ = io.WriteString(w, `{"not": "nsx"}`)
 	})
 	return mux
 }

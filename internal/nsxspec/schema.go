@@ -179,7 +179,7 @@ func intKeyword(raw map[string]any, key, where string) (*int, error) {
 	}
 	i, err := n.Int64()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %v", where, key, err)
+		return nil, fmt.Errorf("%s: %s: %w", where, key, err)
 	}
 	x := int(i)
 	return &x, nil

@@ -13,9 +13,10 @@ import (
 
 // controllerManager is a kube-controller-manager process next to envtest's kube-apiserver.
 type controllerManager struct {
-	cmd  *exec.Cmd
-	done chan error
-	log  *os.File
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has exited; waitErr is set then
+	waitErr error
+	log     *os.File
 }
 
 func startControllerManager(_ context.Context, env *Env, controllers []string) (*controllerManager, error) {
@@ -48,14 +49,14 @@ func startControllerManager(_ context.Context, env *Env, controllers []string) (
 		_ = logFile.Close()
 		return nil, fmt.Errorf("starting kube-controller-manager: %w", err)
 	}
-	m := &controllerManager{cmd: cmd, done: make(chan error, 1), log: logFile}
-	go func() { m.done <- cmd.Wait() }()
+	m := &controllerManager{cmd: cmd, done: make(chan struct{}), log: logFile}
+	go func() { m.waitErr = cmd.Wait(); close(m.done) }()
 	// Give it a moment to fail on bad flags, so the error is reported here and not as a timeout later.
 	select {
-	case err := <-m.done:
+	case <-m.done:
 		_ = logFile.Close()
 		out, _ := os.ReadFile(logFile.Name())
-		return nil, fmt.Errorf("kube-controller-manager exited at start (%v):\n%s", err, tail(string(out), 2000))
+		return nil, fmt.Errorf("kube-controller-manager exited at start (%w):\n%s", m.waitErr, tail(string(out), 2000))
 	case <-time.After(time.Second):
 	}
 	return m, nil
@@ -64,6 +65,7 @@ func startControllerManager(_ context.Context, env *Env, controllers []string) (
 func (m *controllerManager) stop() error {
 	defer m.log.Close()
 	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	// It exits with "signal: terminated", which is what we asked for: not an error.
 	select {
 	case <-m.done:
 	case <-time.After(10 * time.Second):

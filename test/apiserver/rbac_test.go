@@ -88,7 +88,7 @@ var _ = Describe("RBAC", Ordered, func() {
 		By("waiting for kube-controller-manager to aggregate microseg-policy-viewer into view, edit and admin")
 		for _, role := range []string{"view", "edit", "admin"} {
 			Eventually(func(ctx context.Context) bool { return roleGrantsPolicyRead(ctx, role) }).
-				WithContext(ctx).WithTimeout(60 * time.Second).Should(BeTrue(), "ClusterRole %s never got ClusterSecurityPolicy read access", role)
+				WithContext(ctx).WithTimeout(60*time.Second).Should(BeTrue(), "ClusterRole %s never got ClusterSecurityPolicy read access", role)
 		}
 	})
 
