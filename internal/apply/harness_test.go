@@ -1,0 +1,209 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/nsxsim/dataplane"
+	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/plan/plantest"
+	"github.com/microseg/microseg/nsxclient"
+)
+
+const (
+	simUser     = "admin"
+	simPassword = "Sim-Passw0rd!"
+)
+
+// env is one NSX simulator behind an httptest TLS server and an nsxclient talking to it. Every
+// successful write through the client can trigger a check (afterWrite), which the invariant tests
+// use to inspect each intermediate DFW state.
+type env struct {
+	t      *testing.T
+	sim    *nsxsim.Server
+	ts     *httptest.Server
+	client *nsxclient.Client
+	ctx    context.Context
+
+	mu         sync.Mutex
+	afterWrite func()
+	pods       []pod
+}
+
+// pod is a logical port standing for a pod.
+type pod struct {
+	name, ip, portID string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, ctx: context.Background()}
+	e.sim = nsxsim.New(nsxsim.Options{Users: map[string]string{simUser: simPassword}, Seed: 7})
+	e.ts = httptest.NewUnstartedServer(e.sim)
+	e.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut short at Close are expected
+	e.ts.StartTLS()
+	t.Cleanup(e.ts.Close)
+	client, err := nsxclient.New(nsxclient.Config{
+		Host:           e.ts.URL,
+		Credentials:    nsxclient.StaticCredentials(simUser, simPassword),
+		Transport:      &writeHook{base: e.ts.Client().Transport, e: e},
+		RateLimit:      -1,
+		MaxRetries:     2,
+		RetryBaseDelay: time.Millisecond,
+		RetryMaxDelay:  2 * time.Millisecond,
+		MaxRetryAfter:  5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client = client
+	return e
+}
+
+// writeHook calls env.afterWrite after every successful NSX write.
+type writeHook struct {
+	base http.RoundTripper
+	e    *env
+}
+
+func (h *writeHook) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := h.base.RoundTrip(r)
+	if err != nil || resp.StatusCode >= 300 || r.Method == http.MethodGet || !strings.HasPrefix(r.URL.Path, "/api/v1/") ||
+		r.URL.Query().Get("action") == "list_with_rules" {
+		return resp, err
+	}
+	h.e.mu.Lock()
+	check := h.e.afterWrite
+	h.e.mu.Unlock()
+	if check != nil {
+		check()
+	}
+	return resp, err
+}
+
+func (e *env) setAfterWrite(f func()) {
+	e.mu.Lock()
+	e.afterWrite = f
+	e.mu.Unlock()
+}
+
+// addPod creates a pod's logical port with tags app=<app> and pod=<name>.
+func (e *env) addPod(name, app, ip string) {
+	e.t.Helper()
+	p, err := e.client.CreateLogicalPort(e.ctx, nsxclient.LogicalPort{
+		ManagedResource: nsxclient.ManagedResource{DisplayName: name, Tags: []nsxclient.Tag{
+			{Scope: "app", Tag: app}, {Scope: "pod", Tag: name}, {Scope: "ncp/project", Tag: "ns"}}},
+		LogicalSwitchID: "ls-1",
+		AdminState:      "UP",
+		Attachment: &nsxclient.LogicalPortAttachment{AttachmentType: "VIF", ID: "vif-" + name,
+			Context: &nsxclient.VifAttachmentContext{ResourceType: "VifAttachmentContext", VifType: "CHILD", ParentVifID: "parent-1"}},
+		AddressBindings: []nsxclient.PacketAddressClassifier{{IPAddress: ip}},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.pods = append(e.pods, pod{name: name, ip: ip, portID: p.ID})
+}
+
+// handMade creates a section microseg does not own, with one rule, at pos.
+func (e *env) handMade(name string, rule nsxclient.FirewallRule, pos nsxclient.Position) nsxclient.FirewallSection {
+	e.t.Helper()
+	rule.DisplayName = name + "-rule"
+	out, err := e.client.CreateSectionWithRules(e.ctx, nsxclient.FirewallSectionRuleList{
+		FirewallSection: nsxclient.FirewallSection{ManagedResource: nsxclient.ManagedResource{DisplayName: name,
+			Tags: []nsxclient.Tag{{Scope: "owner", Tag: "security-team"}}}, SectionType: nsxclient.SectionLayer3, Stateful: true},
+		Rules: []nsxclient.FirewallRule{rule},
+	}, pos)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out.FirewallSection
+}
+
+// sync runs Sync for m with the given guard function and fails the test on error.
+func (e *env) sync(m *ir.Model, guard GuardFunc, opts SyncOptions) SyncResult {
+	e.t.Helper()
+	res, err := Sync(e.ctx, e.client, m, guard, opts)
+	if err != nil {
+		e.t.Fatalf("sync: %v", err)
+	}
+	return res
+}
+
+// naiveGuard is GuardFunc over plantest.DenyRules, for tests that do not check the invariant.
+func naiveGuard(m *ir.Model) (*plan.Guard, error) {
+	s, g := plantest.DenyRules(m)
+	return &plan.Guard{Sections: s, Groups: g}, nil
+}
+
+// requireConverged checks that planning m against NSX now yields an empty plan.
+func (e *env) requireConverged(m *ir.Model, opts plan.Options) {
+	e.t.Helper()
+	st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: m.ClusterID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := plan.Compute(m, st, opts)
+	if err != nil {
+		e.t.Fatalf("plan after sync: %v", err)
+	}
+	if !p.Empty() {
+		b, _ := json.MarshalIndent(p.Steps, "", " ")
+		e.t.Fatalf("plan after sync is not empty: %s", b)
+	}
+}
+
+// flow is one connection to trace: pod to pod on a protocol and port.
+type flow struct {
+	src, dst int
+	proto    string
+	port     int
+}
+
+var testPorts = []struct {
+	proto string
+	port  int
+}{{"TCP", 80}, {"TCP", 443}, {"UDP", 53}}
+
+// flows lists every ordered pod pair on every test port.
+func (e *env) flows() []flow {
+	var out []flow
+	for s := range e.pods {
+		for d := range e.pods {
+			if s == d {
+				continue
+			}
+			for _, p := range testPorts {
+				out = append(out, flow{src: s, dst: d, proto: p.proto, port: p.port})
+			}
+		}
+	}
+	return out
+}
+
+func (e *env) trace(f flow) dataplane.Result {
+	res, err := e.sim.Traceflow(e.ctx, dataplane.Flow{SrcPortID: e.pods[f.src].portID, DstPortID: e.pods[f.dst].portID, Protocol: f.proto, DstPort: f.port})
+	if err != nil {
+		e.t.Fatalf("traceflow: %v", err)
+	}
+	return res
+}
+
+func (e *env) describe(f flow) string {
+	return e.pods[f.src].name + "→" + e.pods[f.dst].name + " " + f.proto + "/" + itoa(f.port)
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

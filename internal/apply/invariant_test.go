@@ -1,0 +1,294 @@
+package apply
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsim/dataplane"
+	"github.com/microseg/microseg/internal/plan"
+	. "github.com/microseg/microseg/internal/plan/plantest"
+	"github.com/microseg/microseg/nsxclient"
+)
+
+// The safety invariant: while a change from an old to a new model is applied, no intermediate DFW
+// state allows a flow that both the old and the new model deny. These tests check it after every
+// single successful NSX write, over every pod pair and test port, with the simulator's dataplane.
+
+// world is the fixed part of every scenario: four pods and hand-made sections above (the anchor)
+// and below microseg's block.
+type world struct {
+	anchor string
+}
+
+func setUpWorld(e *env) world {
+	e.addPod("a1", "a", "10.0.1.1")
+	e.addPod("b1", "b", "10.0.2.1")
+	e.addPod("c1", "c", "10.0.3.1")
+	e.addPod("d1", "d", "10.0.4.1")
+	above := e.handMade("hand-made-above", nsxclient.FirewallRule{Action: "DROP", Direction: "IN_OUT",
+		Sources:      []nsxclient.ResourceReference{{TargetType: "IPv4Address", TargetID: "10.0.4.1"}},
+		Destinations: []nsxclient.ResourceReference{{TargetType: "IPv4Address", TargetID: "10.0.1.1"}},
+		Services:     []nsxclient.FirewallService{nsxclient.L4PortSet("TCP", "443")}}, nsxclient.Top())
+	// Below the block: only allows (the guard's exactness assumes that what microseg's block
+	// leaves undecided is allowed further down; see the plan package documentation).
+	e.handMade("hand-made-below", nsxclient.FirewallRule{Action: "ALLOW", Direction: "IN_OUT",
+		Services: []nsxclient.FirewallService{nsxclient.L4PortSet("UDP", "53")}}, nsxclient.Bottom())
+	return world{anchor: above.ID}
+}
+
+func (w world) opts() SyncOptions { return SyncOptions{Plan: plan.Options{AnchorSectionID: w.anchor}} }
+
+// verdicts applies m alone to a fresh simulator of the same world and traces every flow.
+func verdicts(t *testing.T, m *ir.Model) (map[flow]dataplane.Result, []flow) {
+	t.Helper()
+	e := newEnv(t)
+	w := setUpWorld(e)
+	e.sync(m, naiveGuard, w.opts())
+	out := map[flow]dataplane.Result{}
+	for _, f := range e.flows() {
+		out[f] = e.trace(f)
+	}
+	return out, e.flows()
+}
+
+func denies(a string) bool { return a == "DROP" || a == "REJECT" }
+
+// exactGuard builds the guard of a model from its verdicts: at each side, a DROP for every test
+// flow whose first match in microseg's block (at that side) is a DROP or REJECT — exactly the
+// deny projection the compiler computes, restricted to the flows the test traces.
+func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) GuardFunc {
+	return func(*ir.Model) (*plan.Guard, error) {
+		podGroups := make([]ir.Group, len(pods))
+		for i, p := range pods {
+			podGroups[i] = TagGroup("pod=" + p.name)
+		}
+		type cell struct {
+			dir       ir.Direction
+			pod       int
+			proto     string
+			port      int
+			peerCIDRs []string
+		}
+		cells := map[string]*cell{}
+		var keys []string
+		add := func(dir ir.Direction, podIdx int, f flow, peer string) {
+			k := fmt.Sprintf("%s/%s/%s%d", dir, pods[podIdx].name, f.proto, f.port)
+			c, ok := cells[k]
+			if !ok {
+				c = &cell{dir: dir, pod: podIdx, proto: f.proto, port: f.port}
+				cells[k] = c
+				keys = append(keys, k)
+			}
+			c.peerCIDRs = append(c.peerCIDRs, peer+"/32")
+		}
+		microseg := func(s dataplane.SideVerdict) bool {
+			return s.Evaluated && denies(s.Action) && strings.HasPrefix(s.SectionName, "microseg ")
+		}
+		for _, f := range order {
+			r := v[f]
+			if microseg(r.Source) {
+				add(ir.DirectionOut, f.src, f, pods[f.dst].ip)
+			}
+			if microseg(r.Destination) {
+				add(ir.DirectionIn, f.dst, f, pods[f.src].ip)
+			}
+		}
+		var rules []ir.Rule
+		for _, k := range keys {
+			c := cells[k]
+			var peers []ir.Ref
+			for _, p := range c.peerCIDRs {
+				peers = append(peers, CIDR(p))
+			}
+			opts := []func(*ir.Rule){To(peers...)}
+			if c.dir == ir.DirectionIn {
+				opts = []func(*ir.Rule){From(peers...)}
+			}
+			if c.proto == "TCP" {
+				opts = append(opts, TCP(fmt.Sprint(c.port)))
+			} else {
+				opts = append(opts, UDP(fmt.Sprint(c.port)))
+			}
+			rules = append(rules, Rule("guard/"+k, ir.ActionDrop, c.dir, podGroups[c.pod], opts...))
+		}
+		g := &plan.Guard{Groups: podGroups}
+		if len(rules) > 0 {
+			g.Sections = []ir.Section{Section("guard/exact", rules...)}
+		}
+		return g, nil
+	}
+}
+
+// transitions applies each model in turn, starting from nothing, and reports every intermediate
+// state (after any successful write) that allows a flow both the old and the new model deny.
+// withoutGuard strips the guard's steps from the plans (the test hook that shows the guard
+// matters).
+func transitions(t *testing.T, models []*ir.Model, withoutGuard bool) (violations []string, plans []map[plan.Op]int) {
+	t.Helper()
+	all := append([]*ir.Model{Model(nil)}, models...)
+	v := make([]map[flow]dataplane.Result, len(all))
+	var order []flow
+	for i, m := range all {
+		v[i], order = verdicts(t, m)
+	}
+	e := newEnv(t)
+	w := setUpWorld(e)
+	for i := 1; i < len(all); i++ {
+		old, next := v[i-1], v[i]
+		writes := 0
+		e.setAfterWrite(func() {
+			writes++
+			for _, f := range order {
+				if r := e.trace(f); r.Allowed && !old[f].Allowed && !next[f].Allowed {
+					violations = append(violations, fmt.Sprintf("model %d→%d, after write %d: %s allowed (old and new deny it)", i-1, i, writes, e.describe(f)))
+				}
+			}
+		})
+		guard := exactGuard(e.pods, next, order)
+		if withoutGuard {
+			applyWithoutGuard(t, e, all[i], guard, w)
+		} else {
+			plans = append(plans, e.sync(all[i], guard, w.opts()).Plan.Counts())
+		}
+		e.setAfterWrite(nil)
+		if writes == 0 {
+			t.Fatalf("model %d→%d: no write was checked", i-1, i)
+		}
+		t.Logf("model %d→%d: invariant checked after each of %d writes", i-1, i, writes)
+		for _, f := range order {
+			if got := e.trace(f); got.Allowed != next[f].Allowed {
+				t.Fatalf("model %d: %s allowed=%v, want %v", i, e.describe(f), got.Allowed, next[f].Allowed)
+			}
+		}
+		e.requireConverged(all[i], w.opts().Plan)
+	}
+	return violations, plans
+}
+
+// applyWithoutGuard plans with the guard, then drops the guard's section steps before applying.
+func applyWithoutGuard(t *testing.T, e *env, m *ir.Model, guard GuardFunc, w world) {
+	t.Helper()
+	st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: m.ClusterID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := w.opts().Plan
+	opts.Guard, _ = guard(m)
+	p, err := plan.Compute(m, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the guard, what would have gone below it goes where the guard would have gone.
+	var guardKeys []string
+	var guardPos *plan.Position
+	for _, s := range p.Steps {
+		if s.Guard && s.Op == plan.OpCreateSection {
+			guardKeys = append(guardKeys, plan.Placeholder(plan.PlaceholderSection, s.Key))
+			if guardPos == nil {
+				guardPos = s.Position
+			}
+		}
+	}
+	p.Steps = slices.DeleteFunc(p.Steps, func(s plan.Step) bool { return s.Guard })
+	for i := range p.Steps {
+		if pos := p.Steps[i].Position; pos != nil && slices.Contains(guardKeys, pos.Anchor) {
+			p.Steps[i].Position = guardPos
+		}
+	}
+	if _, err := Apply(e.ctx, e.client, p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Scenario models over the world's pods.
+var (
+	// m1: b rejects c at its ingress; c's egress allows everything; d accepts only a on 80.
+	m1 = Model([]ir.Section{
+		Section("np-ingress/b", Rule("b/in/c", ir.ActionDrop, ir.DirectionIn, gB, From(Ref(gC))),
+			Rule("b/in/a", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA)), TCP("80"))),
+		Section("np-egress/c", Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC)),
+		Section("csp/protect-d", Rule("d/in/a", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(gA)), TCP("80")),
+			Rule("d/in/rest", ir.ActionReject, ir.DirectionIn, gD)),
+	}, gA, gB, gC, gD)
+	// m2: the denial of c→b moves from b's ingress (first section) to c's egress (second section).
+	m2 = Model([]ir.Section{
+		Section("np-ingress/b", Rule("b/in/c", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gC))),
+			Rule("b/in/a", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA)), TCP("80"))),
+		Section("np-egress/c", Rule("c/out/b", ir.ActionDrop, ir.DirectionOut, gC, To(Ref(gB))),
+			Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC)),
+		Section("csp/protect-d", Rule("d/in/a", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(gA)), TCP("80")),
+			Rule("d/in/rest", ir.ActionReject, ir.DirectionIn, gD)),
+	}, gA, gB, gC, gD)
+	// m3: sections reordered, d's Reject becomes an Allow for b and the denial moves back to b's
+	// ingress.
+	m3 = Model([]ir.Section{
+		Section("csp/protect-d", Rule("d/in/b", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(gB))),
+			Rule("d/in/a", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(gA)), TCP("80")),
+			Rule("d/in/rest", ir.ActionReject, ir.DirectionIn, gD)),
+		Section("np-egress/c", Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC)),
+		Section("np-ingress/b", Rule("b/in/c", ir.ActionDrop, ir.DirectionIn, gB, From(Ref(gC)))),
+		Section("np-egress/a", Rule("a/out/d", ir.ActionDrop, ir.DirectionOut, gA, To(Ref(gD)), TCP("443"))),
+	}, gA, gB, gC, gD)
+)
+
+func TestInvariantHoldsAcrossChanges(t *testing.T) {
+	if v, _ := transitions(t, []*ir.Model{m1, m2, m3, m1, Model(nil)}, false); len(v) > 0 {
+		t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
+	}
+}
+
+// bigIngressB is b's ingress section padded with 60 allow rules for addresses no pod has, so
+// that changing two of its rules is planned rule by rule.
+func bigIngressB(rules ...ir.Rule) ir.Section {
+	var all []ir.Rule
+	for i := range 60 {
+		all = append(all, Rule(fmt.Sprintf("b/in/filler-%d", i), ir.ActionAllow, ir.DirectionIn, gB, From(CIDR(fmt.Sprintf("172.16.%d.0/24", i))), TCP("80")))
+	}
+	return Section("np-ingress/b", append(all, rules...)...)
+}
+
+func TestInvariantHoldsRuleByRule(t *testing.T) {
+	before := Model([]ir.Section{
+		bigIngressB(Rule("b/in/c", ir.ActionDrop, ir.DirectionIn, gB, From(Ref(gC))),
+			Rule("b/in/a", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA)), TCP("80"))),
+		Section("np-egress/c", Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC)),
+	}, gA, gB, gC)
+	after := Model([]ir.Section{
+		bigIngressB(Rule("b/in/d", ir.ActionReject, ir.DirectionIn, gB, From(Ref(gD))),
+			Rule("b/in/c", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gC))),
+			Rule("b/in/a", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA)), TCP("80"))),
+		Section("np-egress/c", Rule("c/out/b", ir.ActionDrop, ir.DirectionOut, gC, To(Ref(gB))),
+			Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC)),
+	}, gA, gB, gC, gD)
+	v, plans := transitions(t, []*ir.Model{before, after, before}, false)
+	if len(v) > 0 {
+		t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
+	}
+	for _, c := range plans[1:] {
+		if c[plan.OpCreateRule]+c[plan.OpUpdateRule]+c[plan.OpDeleteRule] == 0 || c[plan.OpUpdateSectionRules] != 1 {
+			t.Fatalf("want rule-level calls in the big section and one atomic update: %v", c)
+		}
+	}
+	if v, _ := transitions(t, []*ir.Model{before, after}, true); len(v) == 0 {
+		t.Fatal("without the guard, this change should expose c→b")
+	}
+}
+
+func TestInvariantNeedsTheGuard(t *testing.T) {
+	// m1→m2 without the guard: after b's ingress is updated and before c's egress is, c→b is
+	// allowed at both sides although m1 denies it (at b's ingress) and m2 denies it (at c's
+	// egress).
+	v, _ := transitions(t, []*ir.Model{m1, m2}, true)
+	if len(v) == 0 {
+		t.Fatal("the change without its guard should have let c→b through in an intermediate state")
+	}
+	for _, s := range v {
+		if !strings.Contains(s, "c1→b1") {
+			t.Fatalf("unexpected violation %s", s)
+		}
+	}
+	t.Logf("without the guard, as expected: %s", v[0])
+}

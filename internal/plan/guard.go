@@ -1,0 +1,135 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/microseg/microseg/internal/ir"
+)
+
+// Guard is the deny-only projection of a desired model that protects a change taking more than
+// one write (see doc.go for the argument): sections whose DROP/REJECT rules, at each side (OUT at
+// the source port, IN at the destination port), deny exactly the flows the model's block denies
+// at that side — the model's rules in DFW order with every ALLOW read as "skip the rest of the
+// block". The compiler computes it; Groups are the groups its rules need beyond the model's (a
+// key shared with the model must have the same content).
+type Guard struct {
+	Sections []ir.Section `json:"sections"`
+	Groups   []ir.Group   `json:"groups,omitempty"`
+}
+
+// RuleCount is the number of rules of the guard.
+func (g *Guard) RuleCount() int {
+	n := 0
+	for i := range g.Sections {
+		n += len(g.Sections[i].Rules)
+	}
+	return n
+}
+
+// evalWrites counts the plan's writes that change DFW evaluation.
+func (p *planner) evalWrites() int {
+	n := p.gp.contentUpdates
+	for i := range p.changes {
+		n += p.changes[i].evalWrites()
+	}
+	for _, o := range p.obsolete {
+		if len(o.rules) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// decideGuard settles, for each changed section, between the atomic and the rule-level way, and
+// whether the change needs a guard: it does when more than one write changes evaluation and the
+// model denies anything (with no DROP or REJECT rule the guard would be empty). When the only
+// evaluation change is one section's rules, the atomic write needs no guard, so it is compared
+// against the rule-level calls plus the guard's own cost (estimated from the model's deny rules,
+// so that the choice does not depend on whether Options.Guard was given).
+func (p *planner) decideGuard() error {
+	total := p.evalWrites()
+	if total <= 1 {
+		return nil
+	}
+	deny := 0
+	for i := range p.desired {
+		deny += p.desired[i].denyRules
+	}
+	if deny == 0 {
+		return nil
+	}
+	for i := range p.changes {
+		c := &p.changes[i]
+		if c.rulesDiff && !c.atomic && c.evalWrites() == total {
+			if c.atomicCost <= c.ruleCost+p.cost.guardCost(deny) {
+				c.atomic = true
+				return nil
+			}
+			break
+		}
+	}
+	if p.opts.Guard == nil {
+		return fmt.Errorf("%w (%d writes would change evaluation)", ErrGuardRequired, total)
+	}
+	return p.planGuard(p.opts.Guard)
+}
+
+// planGuard plans the guard's groups and realizes its sections.
+func (p *planner) planGuard(g *Guard) error {
+	var guardOnly []string
+	for _, grp := range g.Groups {
+		if !p.modelKeys[grp.Key] && !slices.Contains(guardOnly, grp.Key) {
+			guardOnly = append(guardOnly, grp.Key)
+		}
+	}
+	if err := p.gp.plan(creationOrder(guardOnly, p.depth), p.depth, "group of the guard"); err != nil {
+		return err
+	}
+	modelKeys := map[string]bool{}
+	for i := range p.desired {
+		modelKeys[p.desired[i].key] = true
+	}
+	for i := range g.Sections {
+		s := &g.Sections[i]
+		if modelKeys[s.Key] {
+			return fmt.Errorf("plan: guard section key %q is also a section of the model", s.Key)
+		}
+		d, err := p.r.section(s, true)
+		if err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+		for _, r := range d.rules {
+			if r.body.Action == string(ir.ActionAllow) {
+				return fmt.Errorf("plan: guard section %s has an ALLOW rule (%s); a guard may only deny", s.Key, r.key)
+			}
+		}
+		if len(d.rules) > 0 {
+			p.guard = append(p.guard, d)
+		}
+	}
+	p.guarded = len(p.guard) > 0
+	return nil
+}
+
+// guardCreates inserts the guard sections (at positions from layout).
+func (p *planner) guardCreates(positions []*Position) []Step {
+	steps := make([]Step, len(p.guard))
+	for i := range p.guard {
+		d := &p.guard[i]
+		body := d.body
+		steps[i] = Step{Op: OpCreateSection, Reason: "guard: deny what the new model denies while the change is applied", Guard: true,
+			Key: d.key, Position: positions[i], Section: &body, Rules: ruleBodies(d.rules)}
+	}
+	return steps
+}
+
+// guardDeletes removes the guard once every other section write is done.
+func (p *planner) guardDeletes() []Step {
+	steps := make([]Step, len(p.guard))
+	for i := range p.guard {
+		steps[i] = Step{Op: OpDeleteSection, Reason: "guard: the change is complete", Guard: true,
+			Key: p.guard[i].key, ID: Placeholder(PlaceholderSection, p.guard[i].key)}
+	}
+	return steps
+}
