@@ -174,7 +174,7 @@ func (e *APIError) hint() string {
 	case e.isStaleRevision():
 		return "the object was changed since it was read (stale _revision): read it again, reapply the change and retry"
 	case e.isInUse():
-		return "the object is still referenced by a group, rule or section: remove the references first, or delete with force"
+		return e.inUseHint()
 	case e.StatusCode == http.StatusNotFound:
 		return "the object does not exist; it may have been deleted"
 	case e.StatusCode == http.StatusUnauthorized:
@@ -323,4 +323,17 @@ type errAttemptTimeout struct{ timeout string }
 
 func (e errAttemptTimeout) Error() string {
 	return "no response within " + e.timeout + " (Config.Timeout)"
+}
+
+// inUseHint names the override that the refused delete takes: sections with rules need cascade,
+// attached ports need detach, groups and IP sets need force.
+func (e *APIError) inUseHint() string {
+	switch {
+	case strings.Contains(e.Endpoint, "/firewall/sections/"):
+		return "the section still has rules: delete them first, or delete the section with cascade"
+	case strings.Contains(e.Endpoint, "/logical-ports/"):
+		return "the logical port is attached or referenced: detach it first, or delete with detach"
+	default:
+		return "the object is still referenced by a group, rule or section: remove the references first, or delete with force"
+	}
 }

@@ -19,6 +19,8 @@ func TestErrorClassification(t *testing.T) {
 	deleteIPSet := func(c *Client) error { return c.DeleteIPSet(context.Background(), "ips", false) }
 	deleteRule := func(c *Client) error { return c.DeleteRule(context.Background(), "s", "r") }
 	getSection := func(c *Client) error { _, err := c.GetSection(context.Background(), "s"); return err }
+	deleteSection := func(c *Client) error { return c.DeleteSection(context.Background(), "s", false) }
+	deletePort := func(c *Client) error { return c.DeleteLogicalPort(context.Background(), "p", false) }
 
 	tests := []struct {
 		name                   string
@@ -38,6 +40,8 @@ func TestErrorClassification(t *testing.T) {
 		{name: "404/500090 is stale, not missing", call: updateGroup, status: 404, body: APIErrorBody{ErrorCode: 500090}, stale: true},
 		{name: "404/600", call: getSection, status: 404, body: APIErrorBody{ErrorCode: ErrCodeNotFound}, notFound: true, hint: "does not exist"},
 		{name: "400/500030", call: deleteGroup, status: 400, body: APIErrorBody{ErrorCode: ErrCodeResourceInUse}, inUse: true, hint: "delete with force"},
+		{name: "400/500030 on a section delete names cascade", call: deleteSection, status: 400, body: APIErrorBody{ErrorCode: ErrCodeResourceInUse}, inUse: true, hint: "with cascade"},
+		{name: "400/500030 on a port delete names detach", call: deletePort, status: 400, body: APIErrorBody{ErrorCode: ErrCodeResourceInUse}, inUse: true, hint: "with detach"},
 		{name: "409 on an NSGroup delete means in use", call: deleteGroup, status: 409, inUse: true},
 		{name: "409 on an IPSet delete means in use", call: deleteIPSet, status: 409, inUse: true},
 		{name: "409 on a rule delete is stale", call: deleteRule, status: 409, stale: true},

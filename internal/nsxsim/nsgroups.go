@@ -15,10 +15,12 @@ func (s *Server) handleListGroups(c *call) reply {
 		return fail(err)
 	}
 	populate := c.query.Get("populate_references") == "true"
-	groups := s.st.groups.list()
-	all := make([]nsxclient.NSGroup, len(groups))
-	for i, g := range groups {
-		all[i] = s.st.groupView(g, populate)
+	memberTypes := splitIDs(c.query.Get("member_types"))
+	all := []nsxclient.NSGroup{}
+	for _, g := range s.st.groups.list() {
+		if len(memberTypes) == 0 || groupHasMemberType(g.Members, g.MembershipCriteria, memberTypes) {
+			all = append(all, s.st.groupView(g, populate))
+		}
 	}
 	out := paginate(all, page)
 	for _, g := range out.Results {
@@ -226,4 +228,17 @@ func joinMax(items []string, n int) string {
 		return strings.Join(items, ", ")
 	}
 	return strings.Join(items[:n], ", ") + ", ..."
+}
+
+// groupHasMemberType reports whether a group's static members or criteria (including the parts of
+// complex expressions) target one of the given member types: the member_types list filter.
+func groupHasMemberType(members, criteria []nsxclient.NSGroupExpression, types []string) bool {
+	for _, list := range [][]nsxclient.NSGroupExpression{members, criteria} {
+		for _, e := range list {
+			if slices.Contains(types, e.TargetType) || groupHasMemberType(nil, e.Expressions, types) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -182,18 +182,41 @@ func (st *state) ruleViews(sectionID string) []nsxclient.FirewallRule {
 }
 
 // refFilter is the sources / destinations / applied_tos / services id filter of list calls, and
-// search_invalid_references (rules holding a reference whose target was force-deleted).
+// search_invalid_references (rules holding a reference whose target was force-deleted). Each id
+// filter takes one id or a comma-separated list of ids (matching any of them): the spec types the
+// parameters as plain strings, and whether a real manager accepts lists is UNCONFIRMED; accepting
+// them keeps the client's multi-id filters usable here.
 type refFilter struct {
-	source, destination, appliedTo, service string
-	invalidOnly                             bool
+	sources, destinations, appliedTos, services []string
+	invalidOnly                                 bool
 }
 
 func refQuery(c *call) refFilter {
-	return refFilter{c.query.Get("sources"), c.query.Get("destinations"), c.query.Get("applied_tos"), c.query.Get("services"),
-		c.query.Get("search_invalid_references") == "true"}
+	return refFilter{
+		sources:      splitIDs(c.query.Get("sources")),
+		destinations: splitIDs(c.query.Get("destinations")),
+		appliedTos:   splitIDs(c.query.Get("applied_tos")),
+		services:     splitIDs(c.query.Get("services")),
+		invalidOnly:  c.query.Get("search_invalid_references") == "true",
+	}
 }
 
-func (q refFilter) empty() bool { return q == refFilter{} }
+// splitIDs splits a comma-separated query value, dropping empty entries.
+func splitIDs(v string) []string {
+	var ids []string
+	for _, id := range strings.Split(v, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (q refFilter) hasIDs() bool {
+	return len(q.sources)+len(q.destinations)+len(q.appliedTos)+len(q.services) > 0
+}
+
+func (q refFilter) empty() bool { return !q.hasIDs() && !q.invalidOnly }
 
 // matches reports whether a rule passes the filter; the id filters are ORed, the invalid filter
 // is ANDed with them.
@@ -201,16 +224,14 @@ func (q refFilter) matches(st *state, r *nsxclient.FirewallRule) bool {
 	if q.invalidOnly && !st.hasInvalidRef(r.Sources, r.Destinations, r.AppliedTos) {
 		return false
 	}
-	ids := q
-	ids.invalidOnly = false
-	if ids.empty() {
+	if !q.hasIDs() {
 		return true
 	}
-	svcMatch := slices.ContainsFunc(r.Services, func(s nsxclient.FirewallService) bool { return s.TargetID == q.service })
-	return (q.source != "" && refsHaveID(r.Sources, q.source)) ||
-		(q.destination != "" && refsHaveID(r.Destinations, q.destination)) ||
-		(q.appliedTo != "" && refsHaveID(r.AppliedTos, q.appliedTo)) ||
-		(q.service != "" && svcMatch)
+	svcMatch := slices.ContainsFunc(r.Services, func(s nsxclient.FirewallService) bool {
+		return s.TargetID != "" && slices.Contains(q.services, s.TargetID)
+	})
+	return refsHaveAnyID(r.Sources, q.sources) || refsHaveAnyID(r.Destinations, q.destinations) ||
+		refsHaveAnyID(r.AppliedTos, q.appliedTos) || svcMatch
 }
 
 // hasInvalidRef reports whether any reference names an object that no longer exists.
@@ -225,6 +246,6 @@ func (st *state) hasInvalidRef(lists ...[]nsxclient.ResourceReference) bool {
 	return false
 }
 
-func refsHaveID(refs []nsxclient.ResourceReference, id string) bool {
-	return slices.ContainsFunc(refs, func(r nsxclient.ResourceReference) bool { return r.TargetID == id })
+func refsHaveAnyID(refs []nsxclient.ResourceReference, ids []string) bool {
+	return slices.ContainsFunc(refs, func(r nsxclient.ResourceReference) bool { return slices.Contains(ids, r.TargetID) })
 }

@@ -18,8 +18,12 @@ func (s *Server) handleListSections(c *call) reply {
 	if layer == "" {
 		layer = nsxclient.SectionLayer3
 	}
+	locked, lockedSet := c.query.Get("locked"), c.query.Has("locked")
 	var f fieldErrors
 	f.enum("type", layer, nsxclient.SectionLayer2, nsxclient.SectionLayer3)
+	if lockedSet {
+		f.enum("locked", locked, "true", "false")
+	}
 	if err := f.err(); err != nil {
 		return fail(err)
 	}
@@ -31,6 +35,9 @@ func (s *Server) handleListSections(c *call) reply {
 	keep := sectionFilter(st, c)
 	var all []nsxclient.FirewallSection
 	for _, id := range st.sectionOrder[layer] {
+		if lockedSet && st.sections[id].Locked != (locked == "true") {
+			continue
+		}
 		if keep(id) {
 			all = append(all, st.sectionView(st.sections[id]))
 		}
@@ -54,7 +61,7 @@ func sectionFilter(st *state, c *call) func(id string) bool {
 		if want.invalidOnly && st.hasInvalidRef(sec.AppliedTos) {
 			return true
 		}
-		if !want.invalidOnly && want.appliedTo != "" && refsHaveID(sec.AppliedTos, want.appliedTo) {
+		if !want.invalidOnly && refsHaveAnyID(sec.AppliedTos, want.appliedTos) {
 			return true
 		}
 		for _, r := range st.rules[id] {
