@@ -1,0 +1,181 @@
+package compile
+
+import (
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/ir"
+)
+
+// Input is everything the compiler looks at: the policies of both tiers and the namespaces and
+// pods they select. Order does not matter; Compile sorts.
+type Input struct {
+	// ClusterID is the cluster name NCP writes into the ncp/cluster tag of every pod port.
+	ClusterID               string
+	ClusterSecurityPolicies []securityv1alpha1.ClusterSecurityPolicy
+	NetworkPolicies         []networkingv1.NetworkPolicy
+	Namespaces              []corev1.Namespace
+	Pods                    []corev1.Pod
+	Settings                Settings
+}
+
+// Settings tune the compiler; zero fields take defaults. Tests shrink the limits to exercise
+// every split.
+type Settings struct {
+	// Limits are the NSX limits the output must respect.
+	ir.Limits
+	// MaxLiteralAddresses is how many CIDR literals one peer may put into a rule before its
+	// addresses go into IPSets instead. Default 16.
+	MaxLiteralAddresses int
+	// MaxPassPieces bounds the products one rule may become when earlier Pass rules are
+	// subtracted from it; past it the rule is realized fail-closed with a warning. Default 256.
+	MaxPassPieces int
+	// MaxGroupNesting is how many levels of NestedGroups may hold the TagGroups of one selector.
+	// Default 3.
+	MaxGroupNesting int
+	// MaxSelectorTerms bounds the tag criteria one selector may expand to (namespaces × In
+	// alternatives); past it the selector is realized as an IPSet. Default 10,000.
+	MaxSelectorTerms int
+}
+
+// DefaultSettings are the settings for a real NSX Manager.
+func DefaultSettings() Settings { return Settings{}.withDefaults() }
+
+func (s Settings) withDefaults() Settings {
+	s.Limits = s.WithDefaults()
+	if s.MaxLiteralAddresses == 0 {
+		s.MaxLiteralAddresses = 16
+	}
+	if s.MaxPassPieces == 0 {
+		s.MaxPassPieces = 256
+	}
+	if s.MaxGroupNesting == 0 {
+		s.MaxGroupNesting = 3
+	}
+	if s.MaxSelectorTerms == 0 {
+		s.MaxSelectorTerms = 10000
+	}
+	return s
+}
+
+func (s Settings) validate() error {
+	l := s.Limits
+	switch {
+	case l.MaxRulesPerSection < 1, l.MaxRefsPerField < 2, l.MaxServicesPerRule < 1, l.MaxPortsPerEntry < 1,
+		l.MaxIPSetEntries < 1, l.MaxCriteriaPerGroup < 1, l.MaxGroupMembers < 2, l.MaxTagsPerObject < 4,
+		l.MaxTagScopeLen < len(scopeCluster), l.MaxTagValueLen < 1, l.MaxDisplayNameLen < 32:
+		return fmt.Errorf("compile: settings: a limit is too small to express anything: %+v", l)
+	case l.MaxExpressionsPerCriterion < 2:
+		return errors.New("compile: settings: a criterion must hold at least the cluster and namespace tags")
+	case s.MaxLiteralAddresses < 0, s.MaxPassPieces < 1, s.MaxGroupNesting < 1, s.MaxSelectorTerms < 1:
+		return errors.New("compile: settings: MaxLiteralAddresses, MaxPassPieces, MaxGroupNesting and MaxSelectorTerms must be positive")
+	}
+	return nil
+}
+
+// compiler is the state of one Compile call.
+type compiler struct {
+	clusterID string
+	settings  Settings
+	limits    ir.Limits
+	snap      *snapshot
+	groups    *groupRegistry
+	warnings  warnings
+	nsCache   map[string]namespaceMatch
+	podCache  map[string]podSet
+	objects   map[ir.ObjectRef]*ir.ObjectResult
+}
+
+// Compile turns Kubernetes objects into the DFW model. It is pure and deterministic: the same
+// input (in any order) gives the same model, byte for byte once marshalled. It fails only on an
+// unusable input as a whole (no cluster id, impossible settings); an invalid policy is reported in
+// its ObjectResult (Accepted=false) and left out.
+func Compile(in Input) (*ir.Model, error) {
+	settings := in.Settings.withDefaults()
+	if err := settings.validate(); err != nil {
+		return nil, err
+	}
+	if in.ClusterID == "" || len(in.ClusterID) > settings.MaxTagValueLen {
+		return nil, fmt.Errorf("compile: cluster id %q must be 1..%d characters", in.ClusterID, settings.MaxTagValueLen)
+	}
+	c := &compiler{
+		clusterID: in.ClusterID,
+		settings:  settings,
+		limits:    settings.Limits,
+		// NCP puts ncp/cluster, ncp/project and ncp/pod next to the label tags.
+		snap:     newSnapshot(in.Namespaces, in.Pods, settings.MaxTagsPerObject-3, settings.MaxTagScopeLen),
+		groups:   newGroupRegistry(),
+		nsCache:  map[string]namespaceMatch{},
+		podCache: map[string]podSet{},
+		objects:  map[ir.ObjectRef]*ir.ObjectResult{},
+	}
+
+	security, baseline := c.compileCSPs(in.ClusterSecurityPolicies)
+	dev := &devSections{allow: map[string][]ir.Rule{}, isolate: map[string][]ir.Rule{}}
+	for _, np := range sortNPs(in.NetworkPolicies) {
+		obj := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name}
+		var w warnings
+		// Rules go to a scratch copy so that a policy that fails half-way contributes nothing.
+		scratch := &devSections{allow: map[string][]ir.Rule{}, isolate: map[string][]ir.Rule{}}
+		if err := c.compileNP(np, scratch, &w); err != nil {
+			c.reject(obj, err)
+			continue
+		}
+		c.accept(obj, &w)
+		dev.allow[np.Namespace] = append(dev.allow[np.Namespace], scratch.allow[np.Namespace]...)
+		dev.isolate[np.Namespace] = append(dev.isolate[np.Namespace], scratch.isolate[np.Namespace]...)
+	}
+
+	var sections []ir.Section
+	sections = append(sections, c.compileTier(ir.TierSecurity, security)...)
+	sections = append(sections, c.devTierSections(dev)...)
+	sections = append(sections, c.compileTier(ir.TierBaseline, baseline)...)
+	return c.finish(sections), nil
+}
+
+// compileCSPs compiles every policy into products, split by tier in evaluation order.
+func (c *compiler) compileCSPs(list []securityv1alpha1.ClusterSecurityPolicy) (security, baseline []*compiledCSP) {
+	for _, p := range sortCSPs(list) {
+		obj := ir.ObjectRef{Kind: ir.KindClusterSecurityPolicy, Name: p.Name}
+		tier, err := tierOf(p)
+		if err != nil {
+			c.reject(obj, err)
+			continue
+		}
+		var w warnings
+		cp, err := c.compileCSP(p, &w)
+		if err != nil {
+			c.reject(obj, err)
+			continue
+		}
+		c.accept(obj, &w)
+		// From now on (Pass restriction, emission) warnings go straight to the model.
+		for _, list := range [][]compiledRule{cp.ingress, cp.egress} {
+			for _, r := range list {
+				r.ctx.w = &c.warnings
+			}
+		}
+		if tier == ir.TierSecurity {
+			security = append(security, cp)
+		} else {
+			baseline = append(baseline, cp)
+		}
+	}
+	return security, baseline
+}
+
+func (c *compiler) accept(obj ir.ObjectRef, w *warnings) {
+	c.objects[obj] = &ir.ObjectResult{Object: obj, Accepted: true}
+	for _, x := range w.list {
+		c.warnings.add(x)
+	}
+}
+
+func (c *compiler) reject(obj ir.ObjectRef, err error) {
+	c.objects[obj] = &ir.ObjectResult{Object: obj, Error: err.Error()}
+	c.warnings.add(ir.Warning{Object: obj, Code: ir.WarnInvalid, Message: "not compiled: " + err.Error()})
+}

@@ -1,0 +1,134 @@
+package compile
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/microseg/microseg/internal/ir"
+)
+
+// finish hashes rules and sections, keeps the groups the rules reach, and summarises each source
+// object.
+func (c *compiler) finish(sections []ir.Section) *ir.Model {
+	m := &ir.Model{ClusterID: c.clusterID, Sections: sections}
+	for i := range m.Sections {
+		s := &m.Sections[i]
+		ruleHashes := make([]string, len(s.Rules))
+		for j := range s.Rules {
+			r := &s.Rules[j]
+			r.Hash = ""
+			r.Hash = contentHash(mustJSON(r))
+			ruleHashes[j] = r.Hash
+		}
+		s.Hash = contentHash(s.Key, s.DisplayName, string(s.Tier), mustJSON(ruleHashes))
+	}
+
+	// Groups: only those a rule reaches (emission may have created groups for rules it then
+	// dropped), sorted by key.
+	reached := map[string]bool{}
+	var reach func(key string)
+	reach = func(key string) {
+		if reached[key] {
+			return
+		}
+		reached[key] = true
+		for _, k := range c.groups.byKey[key].Members {
+			reach(k)
+		}
+	}
+	perObject := map[ir.ObjectRef]map[string]bool{}
+	for i := range m.Sections {
+		s := &m.Sections[i]
+		for j := range s.Rules {
+			r := &s.Rules[j]
+			res := c.objects[r.Origin.Object]
+			if res == nil {
+				panic(fmt.Sprintf("compile: rule %s has no source object", r.Key))
+			}
+			if n := len(res.Sections); n == 0 || res.Sections[n-1] != s.Key {
+				res.Sections = append(res.Sections, s.Key)
+			}
+			res.RuleCount++
+			groups := perObject[r.Origin.Object]
+			if groups == nil {
+				groups = map[string]bool{}
+				perObject[r.Origin.Object] = groups
+			}
+			for _, list := range [][]ir.Ref{r.AppliedTo, r.Sources, r.Destinations} {
+				for _, ref := range list {
+					if ref.Group != "" {
+						reach(ref.Group)
+						c.closure(ref.Group, groups)
+					}
+				}
+			}
+		}
+	}
+	// A policy with no rules still owns its (empty) section.
+	for i := range m.Sections {
+		s := &m.Sections[i]
+		if len(s.Rules) == 0 && s.Tier != ir.TierDeveloper {
+			for _, res := range c.objects {
+				if res.Object.Kind == ir.KindClusterSecurityPolicy && c.limitKey("csp/"+res.Object.Name) == s.Key {
+					res.Sections = append(res.Sections, s.Key)
+				}
+			}
+		}
+	}
+	for key := range reached {
+		m.Groups = append(m.Groups, *c.groups.byKey[key])
+	}
+	slices.SortFunc(m.Groups, func(a, b ir.Group) int {
+		switch {
+		case a.Key < b.Key:
+			return -1
+		case a.Key > b.Key:
+			return 1
+		}
+		return 0
+	})
+
+	m.Warnings = c.warnings.sorted()
+	byObject := map[ir.ObjectRef][]ir.Warning{}
+	for _, w := range m.Warnings {
+		byObject[w.Object] = append(byObject[w.Object], w)
+	}
+	for obj, res := range c.objects {
+		for k := range perObject[obj] {
+			res.Groups = append(res.Groups, k)
+		}
+		slices.Sort(res.Groups)
+		res.Warnings = byObject[obj]
+		m.Objects = append(m.Objects, *res)
+	}
+	slices.SortFunc(m.Objects, func(a, b ir.ObjectResult) int {
+		switch {
+		case a.Object.Less(b.Object):
+			return -1
+		case b.Object.Less(a.Object):
+			return 1
+		}
+		return 0
+	})
+	return m
+}
+
+// closure adds a group and its nested members to set.
+func (c *compiler) closure(key string, set map[string]bool) {
+	if set[key] {
+		return
+	}
+	set[key] = true
+	for _, k := range c.groups.byKey[key].Members {
+		c.closure(k, set)
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("compile: marshal: %v", err))
+	}
+	return string(b)
+}
