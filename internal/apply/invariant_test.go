@@ -128,6 +128,24 @@ func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) GuardFunc
 // matters).
 func transitions(t *testing.T, models []*ir.Model, withoutGuard bool) (violations []string, plans []map[plan.Op]int) {
 	t.Helper()
+	return transitionsWith(t, models, withoutGuard, exactGuard)
+}
+
+// guardMaker builds the guard function of one transition from the new model's verdicts.
+type guardMaker func(pods []pod, next map[flow]dataplane.Result, order []flow) GuardFunc
+
+// productionGuard is the guard the operator uses: plan.GuardFor under the given limits.
+func productionGuard(limits ir.Limits) guardMaker {
+	return func([]pod, map[flow]dataplane.Result, []flow) GuardFunc {
+		return func(m *ir.Model) (*plan.Guard, error) {
+			g, _ := plan.GuardFor(m, limits)
+			return g, nil
+		}
+	}
+}
+
+func transitionsWith(t *testing.T, models []*ir.Model, withoutGuard bool, mkGuard guardMaker) (violations []string, plans []map[plan.Op]int) {
+	t.Helper()
 	all := append([]*ir.Model{Model(nil)}, models...)
 	v := make([]map[flow]dataplane.Result, len(all))
 	var order []flow
@@ -147,7 +165,7 @@ func transitions(t *testing.T, models []*ir.Model, withoutGuard bool) (violation
 				}
 			}
 		})
-		guard := exactGuard(e.pods, next, order)
+		guard := mkGuard(e.pods, next, order)
 		if withoutGuard {
 			applyWithoutGuard(t, e, all[i], guard, w)
 		} else {
@@ -291,4 +309,30 @@ func TestInvariantNeedsTheGuard(t *testing.T) {
 		}
 	}
 	t.Logf("without the guard, as expected: %s", v[0])
+}
+
+// The operator's own guards: a copy of the whole new block in one section when it fits (exact),
+// the deny-only over-approximation when it does not (forced here with a tiny section limit).
+func TestInvariantHoldsWithTheProductionGuards(t *testing.T) {
+	models := []*ir.Model{m1, m2, m3, m1, Model(nil)}
+	for name, limits := range map[string]ir.Limits{"copy": {}, "deny-only": {MaxRulesPerSection: 2}} {
+		t.Run(name, func(t *testing.T) {
+			if _, kind := plan.GuardFor(m3, limits); (name == "copy") != (kind == plan.GuardCopy) {
+				t.Fatalf("GuardFor chose %s", kind)
+			}
+			v, plans := transitionsWith(t, models, false, productionGuard(limits))
+			if len(v) > 0 {
+				t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
+			}
+			guarded := 0
+			for _, c := range plans {
+				if c[plan.OpCreateSection] > 0 && c[plan.OpDeleteSection] > 0 {
+					guarded++
+				}
+			}
+			if guarded == 0 {
+				t.Fatal("no transition was guarded; the test proves nothing")
+			}
+		})
+	}
 }

@@ -99,9 +99,14 @@ func (p *planner) planGuard(g *Guard) error {
 		if err != nil {
 			return fmt.Errorf("guard: %w", err)
 		}
-		for _, r := range d.rules {
-			if r.body.Action == string(ir.ActionAllow) {
-				return fmt.Errorf("plan: guard section %s has an ALLOW rule (%s); a guard may only deny", s.Key, r.key)
+		// A guard of several sections is inserted and removed section by section, so each must
+		// only deny; a one-section guard (GuardCopy) goes in and out in single writes and may
+		// hold the new block's ALLOW rules too.
+		if len(g.Sections) > 1 {
+			for _, r := range d.rules {
+				if r.body.Action == string(ir.ActionAllow) {
+					return fmt.Errorf("plan: guard section %s has an ALLOW rule (%s); a guard of several sections may only deny", s.Key, r.key)
+				}
 			}
 		}
 		if len(d.rules) > 0 {

@@ -161,11 +161,18 @@ func TestGuardRequired(t *testing.T) {
 	if _, err := Compute(allowOnly, f.state(), Options{}); err != nil {
 		t.Fatalf("allow-only model: %v", err)
 	}
-	// A guard with an ALLOW rule is refused.
+	// A guard of several sections with an ALLOW rule is refused (it goes in section by section).
 	bad := naiveGuard(threeSections())
 	bad.Sections[0].Rules[0].Action = ir.ActionAllow
+	bad.Sections = append(bad.Sections, ir.Section{Key: "guard/extra", Rules: bad.Sections[0].Rules})
 	if _, err := Compute(threeSections(), f.state(), Options{Guard: bad}); err == nil || !strings.Contains(err.Error(), "may only deny") {
 		t.Fatalf("allow in guard: %v", err)
+	}
+	// A one-section copy of the block may hold ALLOW rules: it goes in and out in single writes.
+	if g, kind := GuardFor(threeSections(), ir.Limits{}); kind != GuardCopy || len(g.Sections) != 1 {
+		t.Fatalf("GuardFor: %s with %d sections", kind, len(g.Sections))
+	} else if _, err := Compute(threeSections(), f.state(), Options{Guard: g}); err != nil {
+		t.Fatalf("copy guard refused: %v", err)
 	}
 }
 
