@@ -71,8 +71,19 @@ func truncate(s string, n int) string {
 // of an earlier pod with the same name is told apart), administratively UP, bound to the pod's
 // addresses.
 func (e *Emulator) desiredPort(pod *corev1.Pod, addrs []netip.Addr) nsxclient.LogicalPort {
+	return podPort(e.cfg, pod, addrs)
+}
+
+// PortForPod is the logical port NCP would create for a pod with these addresses, under cfg (defaults
+// applied). Offline tools (kubectl-microseg simulate) use it to lay out the same dataplane that
+// the emulator keeps live.
+func PortForPod(cfg Config, pod *corev1.Pod, addrs []netip.Addr) nsxclient.LogicalPort {
+	return podPort(cfg.withDefaults(), pod, addrs)
+}
+
+func podPort(cfg Config, pod *corev1.Pod, addrs []netip.Addr) nsxclient.LogicalPort {
 	p := nsxclient.LogicalPort{
-		LogicalSwitchID: e.cfg.LogicalSwitchID,
+		LogicalSwitchID: cfg.LogicalSwitchID,
 		AdminState:      "UP",
 		Attachment: &nsxclient.LogicalPortAttachment{
 			AttachmentType: "VIF",
@@ -80,13 +91,13 @@ func (e *Emulator) desiredPort(pod *corev1.Pod, addrs []netip.Addr) nsxclient.Lo
 			Context: &nsxclient.VifAttachmentContext{
 				ResourceType: "VifAttachmentContext",
 				VifType:      "CHILD",
-				ParentVifID:  e.cfg.ParentVIFID,
+				ParentVifID:  cfg.ParentVIFID,
 				AppID:        pod.Namespace + "/" + pod.Name,
 			},
 		},
 	}
 	p.DisplayName = truncate(pod.Namespace+"-"+pod.Name, maxDisplayName)
-	p.Tags = ncpTags(e.cfg.ClusterName, pod)
+	p.Tags = ncpTags(cfg.ClusterName, pod)
 	for _, ip := range addrs {
 		p.AddressBindings = append(p.AddressBindings, nsxclient.PacketAddressClassifier{IPAddress: ip.String()})
 	}

@@ -1,0 +1,115 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/microseg/microseg/internal/apply"
+	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/nsxclient"
+)
+
+// DefaultClusterID is the cluster id used when Options leaves it empty.
+const DefaultClusterID = "microseg"
+
+// Options configure a run.
+type Options struct {
+	// ClusterID is the NCP cluster name (ncp/cluster tag) and microseg's ownership tag.
+	ClusterID string
+	// Settings tune the compiler (NSX limits); zero means a real NSX Manager's.
+	Settings compile.Settings
+}
+
+// Realized is a world realized in a simulator: the compiled model, and the DFW that apply wrote.
+type Realized struct {
+	Model *ir.Model
+	// Sync is what the apply step did.
+	Sync apply.SyncResult
+
+	sim    *nsxsim.Server
+	client *nsxclient.Client
+	ports  map[PodRef]podPort
+	rules  map[string]ruleInfo // NSX rule id → where it came from
+	secs   map[string]sectionInfo
+}
+
+type podPort struct {
+	id    string
+	addrs []string
+}
+
+// Run compiles the world and applies it to a fresh in-process NSX simulator holding one NCP-style
+// logical port per pod with an address (pods without one are not in the dataplane).
+func Run(ctx context.Context, w World, opts Options) (*Realized, error) {
+	if opts.ClusterID == "" {
+		opts.ClusterID = DefaultClusterID
+	}
+	const user, password = "microseg-pipeline", "in-process" // never leaves the process
+	sim := nsxsim.New(nsxsim.Options{Users: map[string]string{user: password}, Seed: 1})
+	client, err := nsxclient.New(nsxclient.Config{
+		Host:              "http://nsx.pipeline.invalid",
+		AllowInsecureHTTP: true,
+		Credentials:       nsxclient.StaticCredentials(user, password),
+		Transport:         handlerTransport{sim},
+		RateLimit:         -1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &Realized{sim: sim, client: client, ports: map[PodRef]podPort{}}
+	if err := r.createPorts(ctx, w, opts.ClusterID); err != nil {
+		return nil, err
+	}
+	model, err := compile.Compile(compile.Input{
+		ClusterID:               opts.ClusterID,
+		ClusterSecurityPolicies: w.ClusterSecurityPolicies,
+		NetworkPolicies:         w.NetworkPolicies,
+		Namespaces:              w.Namespaces,
+		Pods:                    w.Pods,
+		Settings:                opts.Settings,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Model = model
+	limits := opts.Settings.Limits
+	guard := func(m *ir.Model) (*plan.Guard, error) { g, _ := plan.GuardFor(m, limits); return g, nil }
+	r.Sync, err = apply.Sync(ctx, client, model, guard, apply.SyncOptions{Plan: plan.Options{ClusterID: opts.ClusterID}})
+	if err != nil {
+		return nil, fmt.Errorf("applying the compiled model to the simulator: %w", err)
+	}
+	if err := r.index(ctx, opts.ClusterID); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Realized) createPorts(ctx context.Context, w World, clusterID string) error {
+	cfg := ncpemu.Config{ClusterName: clusterID}
+	for _, p := range sortedPods(w.Pods) {
+		if p.Spec.HostNetwork {
+			continue // shares the node's address; NCP gives it no port
+		}
+		addrs, err := podAddrs(p)
+		if err != nil {
+			return err
+		}
+		if len(addrs) == 0 {
+			continue
+		}
+		port, err := r.client.CreateLogicalPort(ctx, ncpemu.PortForPod(cfg, p, addrs))
+		if err != nil {
+			return fmt.Errorf("creating the logical port of pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+		pp := podPort{id: port.ID}
+		for _, a := range addrs {
+			pp.addrs = append(pp.addrs, a.String())
+		}
+		r.ports[PodRef{p.Namespace, p.Name}] = pp
+	}
+	return nil
+}
