@@ -82,11 +82,6 @@ func basicWorld() Input {
 		}}
 }
 
-func np(ns, name string, podSel *metav1.LabelSelector) networkingv1.NetworkPolicy {
-	return networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: networkingv1.NetworkPolicySpec{PodSelector: *podSel}}
-}
-
 func TestExactSelectorsBecomeTagGroups(t *testing.T) {
 	in := basicWorld()
 	p := np("shop", "web", sel("app=web"))
