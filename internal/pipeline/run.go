@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
@@ -100,6 +102,13 @@ func (r *Realized) createPorts(ctx context.Context, w World, clusterID string) e
 		}
 		if len(addrs) == 0 {
 			continue
+		}
+		if p.UID == "" {
+			// Hand-written manifests carry no UID; NCP attaches a port by the pod's UID, so use the
+			// one-per-pod stand-in the API server's uniqueness gives (namespace/name).
+			withUID := *p
+			withUID.UID = types.UID(p.Namespace + "/" + p.Name)
+			p = &withUID
 		}
 		port, err := r.client.CreateLogicalPort(ctx, ncpemu.PortForPod(cfg, p, addrs))
 		if err != nil {

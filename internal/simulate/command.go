@@ -1,0 +1,68 @@
+package simulate
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/microseg/microseg/internal/ir"
+)
+
+// Command runs "kubectl-microseg simulate" with the arguments after the subcommand and returns
+// the exit code. Results go to stdout; warnings, notes and errors to stderr, so that stdout is
+// only the table or only JSON.
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := ParseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, Usage)
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kubectl-microseg simulate: %v\nRun 'kubectl-microseg simulate --help' for usage.\n", err)
+		return ExitCode(err)
+	}
+	res, err := Simulate(ctx, opts)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(stderr, "kubectl-microseg simulate: interrupted")
+		return ExitInterrupted
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kubectl-microseg simulate: %v\n", err)
+		if ExitCode(err) == ExitInternal {
+			fmt.Fprintln(stderr, "This is a microseg bug; please report it with the manifests that caused it.")
+		}
+		return ExitCode(err)
+	}
+	writeDiagnostics(stderr, res)
+	if opts.Output == OutputJSON {
+		err = WriteJSON(stdout, res)
+	} else {
+		err = WriteTable(stdout, res, opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kubectl-microseg simulate: writing the output: %v\n", err)
+		return ExitInternal
+	}
+	return ExitOK
+}
+
+// writeDiagnostics prints the compiler's warnings and the run's notes, one per line, with a
+// prefix that grep can select.
+func writeDiagnostics(w io.Writer, res *Result) {
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", formatWarning(warn))
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+func formatWarning(w ir.Warning) string {
+	where := w.Object.String()
+	if w.Rule != "" {
+		where += " rule " + w.Rule
+	}
+	return fmt.Sprintf("%s: %s: %s", where, w.Code, w.Message)
+}

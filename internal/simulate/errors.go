@@ -1,0 +1,44 @@
+package simulate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes of kubectl-microseg simulate.
+const (
+	// ExitOK: the simulation ran and its result was printed.
+	ExitOK = 0
+	// ExitInput: something the user gives needs fixing (a flag, a path, a manifest); the message
+	// says what.
+	ExitInput = 1
+	// ExitInternal: the manifests were read but the pipeline failed on them. That is a microseg
+	// bug; the message is worth a bug report.
+	ExitInternal = 2
+	// ExitInterrupted: stopped by SIGINT or SIGTERM before the output was written (128 + SIGINT,
+	// as shells report it).
+	ExitInterrupted = 130
+)
+
+// inputError marks an error the user fixes, as opposed to a failure of the pipeline.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+func inputErrorf(format string, args ...any) error {
+	return inputError{fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps an error of ParseArgs or Simulate to the process exit code.
+func ExitCode(err error) int {
+	var in inputError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &in):
+		return ExitInput
+	default:
+		return ExitInternal
+	}
+}

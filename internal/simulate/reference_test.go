@@ -1,0 +1,121 @@
+package simulate
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// referenceTable is the reference scenario's table from the design notes
+// (/work/shared/docs/design.md, "The reference scenario"), copied row by row.
+var referenceTable = []struct {
+	from, to string
+	allowed  bool
+}{
+	{"service-a", "service-b", true},
+	{"service-a", "service-c", true},
+	{"service-a", "service-d", false},
+	{"service-b", "service-c", true},
+	{"service-b", "service-d", false},
+	{"service-c", "service-d", true},
+	{"service-c", "service-b", false},
+	{"service-d", "service-c", false},
+	{"service-d", "service-b", false},
+	{"service-c", "service-a", false},
+	{"service-b", "service-a", false},
+}
+
+var referenceNamespace = map[string]string{"service-a": "x1", "service-b": "y1", "service-c": "z1", "service-d": "z1"}
+
+// TestSamplesReproduceReferenceTable is the acceptance criterion: "kubectl-microseg simulate -f
+// config/samples/" reproduces the design notes' table, for every replica pair, on 8080/TCP (the
+// container port named http that the policies name), read back from the JSON output.
+func TestSamplesReproduceReferenceTable(t *testing.T) {
+	stdout, stderr, code := runCommand(t, "-f", samplesDir(t), "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("the samples compile without warnings or notes, got stderr:\n%s", stderr)
+	}
+	checkReferenceTable(t, decodeRecords(t, stdout))
+}
+
+// checkReferenceTable asserts the design table on 8080/TCP for all 2×2 replica pairs of each row,
+// and that the deciding objects are the ones the design notes give each decision to.
+func checkReferenceTable(t *testing.T, recs []Record) {
+	t.Helper()
+	byPair := map[string]Record{}
+	for _, r := range recs {
+		if r.Protocol == "TCP" && r.Port == 8080 {
+			byPair[r.Source+" "+r.Destination] = r
+		}
+	}
+	for _, row := range referenceTable {
+		for i := range 2 {
+			for j := range 2 {
+				src := fmt.Sprintf("%s/%s-%d", referenceNamespace[row.from], row.from, i)
+				dst := fmt.Sprintf("%s/%s-%d", referenceNamespace[row.to], row.to, j)
+				r, ok := byPair[src+" "+dst]
+				if !ok {
+					t.Errorf("no 8080/TCP record for %s → %s", src, dst)
+					continue
+				}
+				if r.Allowed != row.allowed {
+					t.Errorf("%s → %s on 8080/TCP: allowed=%v, want %v (egress %+v, ingress %+v)", src, dst, r.Allowed, row.allowed, r.Egress, r.Ingress)
+				}
+			}
+		}
+	}
+	// Each decision belongs to the people who own it (design notes, "In microseg the same table
+	// comes from all three tiers").
+	owners := []struct {
+		src, dst, tier, object, rule, action string
+	}{
+		{"x1/service-a-0", "z1/service-d-1", "Security", "ClusterSecurityPolicy/protect-service-d", "ingress/reject-everyone-else", "REJECT"},
+		{"z1/service-c-1", "z1/service-d-0", "Security", "ClusterSecurityPolicy/protect-service-d", "ingress/allow-service-c", "ALLOW"},
+		{"x1/service-a-1", "y1/service-b-0", "Developer", "NetworkPolicy/y1/service-b-from-service-a", "ingress/0", "ALLOW"},
+		{"y1/service-b-0", "z1/service-c-1", "Developer", "NetworkPolicy/z1/service-c-from-a-and-b", "ingress/0", "ALLOW"},
+		{"z1/service-d-0", "z1/service-c-0", "Developer", "NetworkPolicy/z1/service-c-from-a-and-b", "isolate/ingress", "DROP"},
+		{"y1/service-b-1", "x1/service-a-0", "Baseline", "ClusterSecurityPolicy/baseline-isolate-app-namespaces", "ingress/deny-from-cluster-pods", "DROP"},
+	}
+	for _, o := range owners {
+		r := byPair[o.src+" "+o.dst]
+		if r.Ingress.Tier != o.tier || r.Ingress.Object != o.object || r.Ingress.Rule != o.rule || r.Ingress.Action != o.action {
+			t.Errorf("%s → %s ingress decided by %+v, want %s %s %s %s", o.src, o.dst, r.Ingress, o.tier, o.object, o.rule, o.action)
+		}
+		if r.Egress.Tier != TierDefault || r.Egress.Action != "ALLOW" {
+			t.Errorf("%s → %s egress %+v: the samples have no egress policy, want the Default tier allowing", o.src, o.dst, r.Egress)
+		}
+	}
+}
+
+// TestSamplesDefaultPorts: the samples name one port, http, which every pod numbers 8080/TCP
+// (the NetworkPolicies' port: http and protect-service-d's namedPort: http); the Baseline rule
+// has no ports (every port) and adds none. 80/TCP is always probed: it is the Service port in the
+// design notes, and on it everything between the pods is denied, because the policies open only
+// the container port.
+func TestSamplesDefaultPorts(t *testing.T) {
+	stdout, stderr, code := runCommand(t, "-f", samplesDir(t), "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	recs := decodeRecords(t, stdout)
+	var ports []string
+	for _, r := range recs {
+		p := fmt.Sprintf("%d/%s", r.Port, r.Protocol)
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+		if r.Port == 80 && r.Allowed {
+			t.Errorf("%s → %s allowed on 80/TCP; the policies open only 8080", r.Source, r.Destination)
+		}
+	}
+	if want := []string{"80/TCP", "8080/TCP"}; !slices.Equal(ports, want) {
+		t.Errorf("default ports %v, want %v", ports, want)
+	}
+	// 8 pods: 56 ordered pairs of different pods, on 2 ports.
+	if len(recs) != 112 {
+		t.Errorf("%d records, want 112 (56 pod pairs × 2 ports)", len(recs))
+	}
+}
