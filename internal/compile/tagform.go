@@ -234,12 +234,29 @@ func unionForms(a, b *tagForm) *tagForm {
 // into per-namespace terms when b talks about particular namespaces. Anything else (a partial
 // overlap of label conditions, which tags cannot express as a difference) fails.
 func (c *compiler) tagDiff(a, b []term) ([]term, bool) {
+	// A term of b bound to another namespace than t neither subsumes t nor meets it, so a term
+	// bound to a namespace is only compared with b's cluster-wide terms and those of its own
+	// namespace. Without this index a cluster-wide term expanded over every namespace costs
+	// namespaces × |b| comparisons (the 10x benchmark spent 87% of its time here).
+	var global []term
+	byNS := map[string][]term{}
+	for _, u := range b {
+		if u.ns == "" {
+			global = append(global, u)
+		} else {
+			byNS[u.ns] = append(byNS[u.ns], u)
+		}
+	}
 	var out []term
 	var visit func(t term) bool
 	visit = func(t term) bool {
 		disjoint := true
 		expand := false
-		for _, u := range b {
+		candidates := b
+		if t.ns != "" {
+			candidates = append(global[:len(global):len(global)], byNS[t.ns]...)
+		}
+		for _, u := range candidates {
 			if u.subsumes(t) {
 				return true
 			}
