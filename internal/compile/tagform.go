@@ -254,7 +254,7 @@ func (c *compiler) tagDiff(a, b []term) ([]term, bool) {
 		expand := false
 		candidates := b
 		if t.ns != "" {
-			candidates = append(global[:len(global):len(global)], byNS[t.ns]...)
+			candidates = slices.Concat(global, byNS[t.ns])
 		}
 		for _, u := range candidates {
 			if u.subsumes(t) {
