@@ -1,64 +1,42 @@
 // Command microseg is the operator: it realizes ClusterSecurityPolicies and NetworkPolicies as NSX-T
-// Distributed Firewall sections, rules and groups.
+// Distributed Firewall sections, rules and groups. The wiring lives in internal/operator, which
+// the tests and the demo use too; this file only reads the flags.
 package main
 
 import (
 	"flag"
 	"os"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/operator"
 )
 
 func main() {
-	var (
-		metricsAddr string
-		probeAddr   string
-		leaderElect bool
-		leaderNS    string
-		zapOpts     = zap.Options{}
-		setupLog    = ctrl.Log.WithName("setup")
-		scheme      = runtime.NewScheme()
-	)
-	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
-	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
-	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader so that only one replica writes to NSX.")
-	flag.StringVar(&leaderNS, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
+	flags := operator.BindFlags(flag.CommandLine)
+	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	setupLog := ctrl.Log.WithName("setup")
 
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(securityv1alpha1.AddToScheme(scheme))
-
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress:  probeAddr,
-		LeaderElection:          leaderElect,
-		LeaderElectionID:        "microseg.security.microseg.io",
-		LeaderElectionNamespace: leaderNS,
-	})
+	opts, mgrOpts, err := flags.Options(ctrl.Log)
+	if err != nil {
+		setupLog.Error(err, "invalid flags")
+		os.Exit(2)
+	}
+	mgr, err := operator.NewManager(ctrl.GetConfigOrDie(), mgrOpts)
 	if err != nil {
 		setupLog.Error(err, "unable to create the manager")
 		os.Exit(1)
 	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		setupLog.Error(err, "unable to set up the health check")
+	if _, err := operator.Setup(mgr, opts); err != nil {
+		setupLog.Error(err, "unable to set up the operator")
 		os.Exit(1)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		setupLog.Error(err, "unable to set up the readiness check")
-		os.Exit(1)
-	}
-	setupLog.Info("starting the manager")
+	setupLog.Info("starting the operator", "clusterID", opts.ClusterID, "nsx", opts.NSX.Host,
+		"anchorSection", opts.AnchorSection, "dryRun", opts.DryRun)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "the manager stopped with an error")
 		os.Exit(1)

@@ -90,4 +90,10 @@ const (
 	ReasonNSXRejected = "NSXRejected"
 	// ReasonDryRun: the operator runs in dry-run mode and writes nothing to NSX.
 	ReasonDryRun = "DryRun"
+	// ReasonInvalidSpec: the compiler rejected the policy (Accepted=False); it contributes nothing
+	// to the DFW until its spec is fixed.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonInvalidConfiguration: the operator's own configuration does not fit what NSX holds
+	// (an --anchor-section that is missing or ambiguous); fix the flag or NSX.
+	ReasonInvalidConfiguration = "InvalidConfiguration"
 )

@@ -1,0 +1,329 @@
+package operator_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/manifest"
+	"github.com/microseg/microseg/internal/nsxsim/dataplane"
+	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/testenv"
+	"github.com/microseg/microseg/nsxclient"
+)
+
+// samples reads config/samples, namespaces first.
+func samples() []*unstructured.Unstructured {
+	root, err := testenv.ProjectRoot()
+	Expect(err).NotTo(HaveOccurred())
+	objs, err := manifest.ReadPaths(filepath.Join(root, "config", "samples"))
+	Expect(err).NotTo(HaveOccurred())
+	sort.SliceStable(objs, func(i, j int) bool { return objs[i].GetKind() == "Namespace" && objs[j].GetKind() != "Namespace" })
+	return objs
+}
+
+// sample returns one object of config/samples.
+func sample(kind, name string) *unstructured.Unstructured {
+	for _, o := range samples() {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o
+		}
+	}
+	panic("no sample " + kind + "/" + name)
+}
+
+// namespaceOf is where each service of the reference scenario runs.
+var namespaceOf = map[string]string{"service-a": "x1", "service-b": "y1", "service-c": "z1", "service-d": "z1"}
+
+// referenceTable is the design notes' table: every other pair of services is denied too.
+var referenceTable = map[[2]string]bool{
+	{"service-a", "service-b"}: true,
+	{"service-a", "service-c"}: true,
+	{"service-a", "service-d"}: false,
+	{"service-b", "service-c"}: true,
+	{"service-b", "service-d"}: false,
+	{"service-c", "service-d"}: true,
+	{"service-c", "service-b"}: false,
+	{"service-d", "service-c"}: false,
+	{"service-d", "service-b"}: false,
+	{"service-c", "service-a"}: false,
+	{"service-b", "service-a"}: false,
+}
+
+// tableWith is the reference table with some rows changed.
+func tableWith(changes map[[2]string]bool) map[[2]string]bool {
+	out := map[[2]string]bool{}
+	for k, v := range referenceTable {
+		out[k] = v
+	}
+	for k, v := range changes {
+		out[k] = v
+	}
+	return out
+}
+
+// checkTable traces every row of the table for every pair of the services' current pods on TCP
+// 8080 through the simulator's DFW, and says which pairs disagree. A pod without its logical port
+// yet is an error too (the emulator has not caught up).
+func checkTable(ctx context.Context, table map[[2]string]bool) error {
+	ports := map[string]string{}
+	addrs := map[string]string{}
+	for _, p := range emu.Ports() {
+		ports[p.Pod.String()] = p.PortID
+		if len(p.IPs) > 0 {
+			addrs[p.Pod.String()] = p.IPs[0].String()
+		}
+	}
+	var wrong []string
+	for row, want := range table {
+		srcs, err := podsOf(ctx, row[0])
+		if err != nil {
+			return err
+		}
+		dsts, err := podsOf(ctx, row[1])
+		if err != nil {
+			return err
+		}
+		for _, s := range srcs {
+			for _, d := range dsts {
+				if ports[s] == "" || ports[d] == "" {
+					return fmt.Errorf("no logical port yet for %s or %s", s, d)
+				}
+				res, err := sim.Traceflow(ctx, dataplane.Flow{SrcPortID: ports[s], SrcIP: addrs[s], DstPortID: ports[d], DstIP: addrs[d], Protocol: "TCP", DstPort: 8080})
+				if err != nil {
+					return err
+				}
+				if res.Allowed != want {
+					wrong = append(wrong, fmt.Sprintf("%s → %s allowed=%v, want %v (source: %s %s, destination: %s %s)",
+						s, d, res.Allowed, want, res.Source.SectionName, res.Source.RuleName, res.Destination.SectionName, res.Destination.RuleName))
+				}
+			}
+		}
+	}
+	sort.Strings(wrong)
+	if len(wrong) > 0 {
+		return errors.New(strings.Join(wrong, "\n"))
+	}
+	return nil
+}
+
+// podsOf lists the pods of a service ("namespace/name"), failing while any of them is not running
+// with an address.
+func podsOf(ctx context.Context, service string) ([]string, error) {
+	list := &corev1.PodList{}
+	if err := k8s.List(ctx, list, client.InNamespace(namespaceOf[service]), client.MatchingLabels{"app": service}); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range list.Items {
+		if p.DeletionTimestamp != nil {
+			return nil, fmt.Errorf("pod %s/%s is terminating", p.Namespace, p.Name)
+		}
+		if p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" {
+			return nil, fmt.Errorf("pod %s/%s is not running with an address", p.Namespace, p.Name)
+		}
+		out = append(out, p.Namespace+"/"+p.Name)
+	}
+	return out, nil
+}
+
+// scale sets a Deployment's replicas and waits until exactly that many of its pods run.
+func scale(ctx context.Context, service string, replicas int32) {
+	d := sample("Deployment", service)
+	Expect(k8s.Get(ctx, client.ObjectKeyFromObject(d), d)).To(Succeed())
+	Expect(unstructured.SetNestedField(d.Object, int64(replicas), "spec", "replicas")).To(Succeed())
+	Expect(k8s.Update(ctx, d)).To(Succeed())
+	Eventually(func() ([]string, error) { return podsOf(ctx, service) }).WithTimeout(longWait).Should(HaveLen(int(replicas)))
+	Expect(emu.WaitForSync(ctx)).To(Succeed())
+}
+
+// csp reads a ClusterSecurityPolicy.
+func csp(ctx context.Context, name string) (*securityv1alpha1.ClusterSecurityPolicy, error) {
+	p := &securityv1alpha1.ClusterSecurityPolicy{}
+	return p, k8s.Get(ctx, client.ObjectKey{Name: name}, p)
+}
+
+// kstatusCurrent applies the kstatus rules Flux and Argo CD use to decide that a resource is
+// Current: the status is for the current generation (at the top and on every condition), Ready
+// is True, and neither Reconciling nor Stalled is True.
+func kstatusCurrent(p *securityv1alpha1.ClusterSecurityPolicy) error {
+	st := p.Status
+	if st.ObservedGeneration != p.Generation {
+		return fmt.Errorf("%s: status.observedGeneration %d, metadata.generation %d", p.Name, st.ObservedGeneration, p.Generation)
+	}
+	for _, c := range st.Conditions {
+		if c.ObservedGeneration != p.Generation {
+			return fmt.Errorf("%s: condition %s has observedGeneration %d, want %d", p.Name, c.Type, c.ObservedGeneration, p.Generation)
+		}
+	}
+	for _, t := range []string{securityv1alpha1.ConditionReconciling, securityv1alpha1.ConditionStalled} {
+		if meta.IsStatusConditionTrue(st.Conditions, t) {
+			return fmt.Errorf("%s: %s is True: %s", p.Name, t, meta.FindStatusCondition(st.Conditions, t).Message)
+		}
+	}
+	if !meta.IsStatusConditionTrue(st.Conditions, securityv1alpha1.ConditionReady) {
+		return fmt.Errorf("%s: not Ready: %+v", p.Name, st.Conditions)
+	}
+	return nil
+}
+
+// allCurrent checks kstatusCurrent on every ClusterSecurityPolicy.
+func allCurrent(ctx context.Context) error {
+	list := &securityv1alpha1.ClusterSecurityPolicyList{}
+	if err := k8s.List(ctx, list); err != nil {
+		return err
+	}
+	if len(list.Items) == 0 {
+		return errors.New("no ClusterSecurityPolicy")
+	}
+	var errs []error
+	for i := range list.Items {
+		errs = append(errs, kstatusCurrent(&list.Items[i]))
+	}
+	return errors.Join(errs...)
+}
+
+// firewallWrites counts the simulator's write calls to firewall sections, rules, NSGroups and
+// IPSets, whether they succeeded or not: the NCP emulator's logical-port writes are not counted.
+func firewallWrites() int64 {
+	var n int64
+	for endpoint, st := range sim.Stats().Endpoints {
+		method, path, _ := strings.Cut(endpoint, " ")
+		if method == "GET" || strings.Contains(path, "action=list_with_rules") {
+			continue
+		}
+		if strings.Contains(path, "/firewall/") || strings.Contains(path, "/ns-groups") || strings.Contains(path, "/ip-sets") {
+			n += st.Calls
+		}
+	}
+	return n
+}
+
+// firewallReads counts the simulator's reads of firewall sections (every sync lists them).
+func firewallReads() int64 {
+	return sim.Stats().Endpoints["GET /api/v1/firewall/sections"].Calls
+}
+
+// ownedState is what NSX holds of the test cluster's microseg objects.
+type ownedState struct {
+	sections map[string]nsxclient.FirewallSection // by key tag
+	rules    map[string][]nsxclient.FirewallRule  // by section id
+	groups   map[string]string                    // id → key tag (NSGroups and IPSets)
+	nested   map[string][]string                  // NSGroup id → member group ids
+}
+
+func readOwned(ctx context.Context) ownedState {
+	st := ownedState{sections: map[string]nsxclient.FirewallSection{}, rules: map[string][]nsxclient.FirewallRule{},
+		groups: map[string]string{}, nested: map[string][]string{}}
+	sections, err := admin.ListSections(ctx, nsxclient.ListSectionsOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	for _, s := range sections {
+		if !plan.Owned(s.Tags, clusterID) {
+			continue
+		}
+		st.sections[tag(s.Tags, plan.TagKey)] = s
+		st.rules[s.ID], err = admin.ListRules(ctx, s.ID)
+		Expect(err).NotTo(HaveOccurred())
+	}
+	groups, err := admin.ListNSGroups(ctx, nsxclient.ListNSGroupsOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	for _, g := range groups {
+		if plan.Owned(g.Tags, clusterID) {
+			st.groups[g.ID] = tag(g.Tags, plan.TagKey)
+			for _, m := range g.Members {
+				st.nested[g.ID] = append(st.nested[g.ID], m.Value)
+			}
+		}
+	}
+	sets, err := admin.ListIPSets(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	for _, s := range sets {
+		if plan.Owned(s.Tags, clusterID) {
+			st.groups[s.ID] = tag(s.Tags, plan.TagKey)
+		}
+	}
+	return st
+}
+
+// referenced is every owned group some owned rule uses, directly or as a nested member.
+func (st ownedState) referenced() map[string]bool {
+	out := map[string]bool{}
+	var mark func(id string)
+	mark = func(id string) {
+		if _, owned := st.groups[id]; !owned || out[id] {
+			return
+		}
+		out[id] = true
+		for _, m := range st.nested[id] {
+			mark(m)
+		}
+	}
+	for _, rules := range st.rules {
+		for _, r := range rules {
+			for _, refs := range [][]nsxclient.ResourceReference{r.AppliedTos, r.Sources, r.Destinations} {
+				for _, ref := range refs {
+					mark(ref.TargetID)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func tag(tags []nsxclient.Tag, scope string) string {
+	for _, t := range tags {
+		if t.Scope == scope {
+			return t.Tag
+		}
+	}
+	return ""
+}
+
+// metricValue reads a counter or gauge without labels from controller-runtime's registry.
+func metricValue(name string) float64 {
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// eventsAbout lists the reasons of the events.k8s.io Events regarding one object.
+func eventsAbout(ctx context.Context, namespace, name string) ([]string, error) {
+	list := &eventsv1.EventList{}
+	if err := k8s.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == name {
+			out = append(out, e.Type+"/"+e.Reason)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
