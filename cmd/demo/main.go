@@ -1,6 +1,9 @@
-// Command demo starts microseg's local control plane (etcd, kube-apiserver, kube-controller-manager)
-// with the ClusterSecurityPolicy CRD, applies the reference scenario from config/samples, shows what
-// the cluster holds, and stays up so you can use kubectl against it until Ctrl-C.
+// Command demo runs microseg end to end on this machine: a local control plane (etcd,
+// kube-apiserver, kube-controller-manager), the NSX Manager simulator on loopback, an NCP emulator
+// playing the node side, and the operator. It applies the reference scenario from config/samples,
+// waits for every ClusterSecurityPolicy to be Ready, prints the DFW as an NSX admin sees it and the
+// reachability table checked against the design notes, then stays up for kubectl until Ctrl-C
+// (with --check it exits instead: 0 if the table matches, 1 if not).
 package main
 
 import (
@@ -9,17 +12,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-
-	"github.com/microseg/microseg/internal/testenv"
+	"time"
 )
 
 func main() {
-	check := flag.Bool("check", false, "exit after showing the result instead of staying up")
+	check := flag.Bool("check", false, "exit after checking the table: 0 if it matches the design notes, 1 if not")
+	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for the scenario to become Ready")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *check)
+	err := run(ctx, *check, *timeout)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -27,39 +29,39 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, check bool) error {
-	root, err := testenv.ProjectRoot()
+func run(ctx context.Context, check bool, timeout time.Duration) error {
+	d, err := start(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Println("demo: starting etcd, kube-apiserver and kube-controller-manager …")
-	env, err := testenv.Start(ctx, testenv.Options{ControllerManagerControllers: []string{"deployment", "replicaset", "clusterrole-aggregation"}})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = env.Stop() }()
+	defer d.stop()
 
-	samples := filepath.Join(root, "config", "samples")
-	fmt.Printf("demo: applying the reference scenario from %s\n", samples)
-	s, err := newScenario(env)
+	if err := d.applySamples(ctx); err != nil {
+		return err
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := d.waitReady(waitCtx); err != nil {
+		return err
+	}
+	if err := printDFW(ctx, os.Stdout, d.nsx, clusterID); err != nil {
+		return err
+	}
+	ok, err := d.tableWhenSettled(waitCtx)
 	if err != nil {
 		return err
 	}
-	if err := s.apply(ctx, samples); err != nil {
-		return err
-	}
-	if err := s.waitForPods(ctx, 8); err != nil {
-		return err
-	}
-	if err := s.print(ctx, os.Stdout); err != nil {
-		return err
+	if ok {
+		fmt.Println("\ndemo: the reachability table matches the design notes.")
+	} else {
+		fmt.Println("\ndemo: MISMATCH: the reachability table differs from the design notes.")
 	}
 	if check {
+		if !ok {
+			return fmt.Errorf("the table does not match")
+		}
 		return nil
 	}
-	fmt.Printf("\ndemo: the cluster stays up. In another shell:\n  export KUBECONFIG=%s\n  kubectl get csp\n", env.KubeconfigPath)
-	fmt.Println("demo: press Ctrl-C to stop.")
-	<-ctx.Done()
-	fmt.Println("\ndemo: stopping")
-	return nil
+	d.printHowTo()
+	return d.follow(ctx)
 }

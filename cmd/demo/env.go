@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/testenv"
+	"github.com/microseg/microseg/nsxclient"
+)
+
+// clusterID is the demo cluster's name: NCP's ncp/cluster tag and microseg's ownership tag.
+const clusterID = "demo"
+
+// demo is everything the demo started.
+type demo struct {
+	env    *testenv.Env
+	sim    *nsxsim.Server
+	ts     *httptest.Server
+	nsx    *nsxclient.Client
+	k8s    client.Client
+	emu    *ncpemu.Emulator
+	op     *operator.Operator
+	dir    string // CA and credentials files
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(ctx context.Context) (*demo, error) {
+	// The operator and the emulator log through controller-runtime; keep the terminal for the
+	// demo's own output and send their logs to a file.
+	d := &demo{done: make(chan error, 1)}
+	var err error
+	if d.dir, err = os.MkdirTemp("", "microseg-demo-"); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(d.dir, "operator.log"))
+	if err != nil {
+		return nil, err
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logFile)))
+
+	fmt.Println("demo: starting etcd, kube-apiserver and kube-controller-manager …")
+	d.env, err = testenv.Start(ctx, testenv.Options{ControllerManagerControllers: []string{"deployment", "replicaset", "garbagecollector"}})
+	if err != nil {
+		return nil, err
+	}
+	if d.k8s, err = client.New(d.env.Config, client.Options{Scheme: operator.Scheme()}); err != nil {
+		d.stop()
+		return nil, err
+	}
+	if err := d.startNSX(); err != nil {
+		d.stop()
+		return nil, err
+	}
+	if err := d.startOperator(ctx); err != nil {
+		d.stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+// startNSX serves the simulator over TLS on loopback, with a random password kept in files the
+// way a Kubernetes Secret is mounted for the real operator.
+func (d *demo) startNSX() error {
+	user, password := "microseg", randomPassword()
+	credsDir := filepath.Join(d.dir, "nsx-credentials")
+	if err := os.MkdirAll(credsDir, 0o700); err != nil {
+		return err
+	}
+	for name, value := range map[string]string{"username": user, "password": password} {
+		if err := os.WriteFile(filepath.Join(credsDir, name), []byte(value), 0o600); err != nil {
+			return err
+		}
+	}
+	d.sim = nsxsim.New(nsxsim.Options{Users: map[string]string{user: password}})
+	d.ts = httptest.NewUnstartedServer(d.sim)
+	d.ts.StartTLS()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.ts.Certificate().Raw})
+	if err := os.WriteFile(filepath.Join(d.dir, "nsx-ca.pem"), ca, 0o600); err != nil {
+		return err
+	}
+	var err error
+	d.nsx, err = nsxclient.New(d.nsxConfig(ca, credsDir))
+	fmt.Printf("demo: NSX Manager simulator at %s (CA %s)\n", d.ts.URL, filepath.Join(d.dir, "nsx-ca.pem"))
+	return err
+}
+
+func (d *demo) nsxConfig(ca []byte, credsDir string) nsxclient.Config {
+	return nsxclient.Config{
+		Host:        d.ts.URL,
+		CACertPEM:   ca,
+		AuthMode:    nsxclient.AuthSession,
+		Credentials: operator.NewFileCredentials(credsDir, 10*time.Second),
+	}
+}
+
+// startOperator runs the NCP emulator and the operator in one controller-runtime manager, as the
+// operator would run in a cluster (minus leader election and listeners).
+func (d *demo) startOperator(ctx context.Context) error {
+	mgr, err := operator.NewManager(d.env.Config, operator.ManagerOptions{})
+	if err != nil {
+		return err
+	}
+	if d.emu, err = ncpemu.New(ncpemu.Config{ClusterName: clusterID}, d.nsx); err != nil {
+		return err
+	}
+	if err := d.emu.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	ca, err := os.ReadFile(filepath.Join(d.dir, "nsx-ca.pem"))
+	if err != nil {
+		return err
+	}
+	d.op, err = operator.Setup(mgr, operator.Options{
+		ClusterID:    clusterID,
+		NSX:          d.nsxConfig(ca, filepath.Join(d.dir, "nsx-credentials")),
+		ResyncPeriod: 30 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	d.cancel = cancel
+	go func() { d.done <- mgr.Start(runCtx) }()
+	fmt.Println("demo: operator and NCP emulator started")
+	return nil
+}
+
+func (d *demo) stop() {
+	if d.cancel != nil {
+		d.cancel()
+		<-d.done
+	}
+	if d.ts != nil {
+		d.ts.Close()
+	}
+	if d.env != nil {
+		_ = d.env.Stop()
+	}
+	if d.dir != "" {
+		_ = os.RemoveAll(d.dir)
+	}
+}
+
+// waitReady waits until every pod has its logical port and every ClusterSecurityPolicy is Ready
+// at its current generation.
+func (d *demo) waitReady(ctx context.Context) error {
+	fmt.Println("demo: waiting for pods, their logical ports and Ready policies …")
+	if err := d.emu.WaitForSync(ctx); err != nil {
+		return fmt.Errorf("the NCP emulator did not finish: %w", err)
+	}
+	for {
+		csps := &securityv1alpha1.ClusterSecurityPolicyList{}
+		if err := d.k8s.List(ctx, csps); err != nil {
+			return err
+		}
+		ready := len(csps.Items) > 0
+		for _, p := range csps.Items {
+			c := meta.FindStatusCondition(p.Status.Conditions, securityv1alpha1.ConditionReady)
+			if c == nil || c.Status != "True" || p.Status.ObservedGeneration != p.Generation {
+				ready = false
+			}
+		}
+		if ready {
+			fmt.Printf("demo: %d ClusterSecurityPolicies are Ready\n", len(csps.Items))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the policies did not become Ready: %w (operator log: %s)", ctx.Err(), filepath.Join(d.dir, "operator.log"))
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// tableWhenSettled checks the table until it matches (the last pods' ports may still be landing)
+// or ctx ends, and prints the final one.
+func (d *demo) tableWhenSettled(ctx context.Context) (bool, error) {
+	for {
+		pods, err := d.pods(ctx)
+		if err != nil {
+			return false, err
+		}
+		ok, err := checkTable(ctx, io.Discard, d.sim, pods)
+		if err != nil {
+			return false, err
+		}
+		if ok || ctx.Err() != nil {
+			return checkTable(context.WithoutCancel(ctx), os.Stdout, d.sim, pods)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func (d *demo) pods(ctx context.Context) ([]corev1.Pod, error) {
+	list := &corev1.PodList{}
+	if err := d.k8s.List(ctx, list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+func (d *demo) printHowTo() {
+	fmt.Printf(`
+demo: the cluster stays up. In another shell:
+  export KUBECONFIG=%s
+  kubectl get csp
+  kubectl -n z1 scale deployment service-c --replicas=3
+  kubectl edit csp protect-service-d
+The DFW and the table are printed again whenever the operator changes NSX.
+Operator log: %s
+Press Ctrl-C to stop.
+`, d.env.KubeconfigPath, filepath.Join(d.dir, "operator.log"))
+	if bin := os.Getenv("KUBEBUILDER_ASSETS"); bin != "" {
+		if _, err := os.Stat(filepath.Join(bin, "kubectl")); err == nil {
+			fmt.Printf("kubectl is at %s\n", filepath.Join(bin, "kubectl"))
+		}
+	}
+}
+
+// follow re-prints the DFW and the table after every change the operator (or the NCP emulator)
+// makes in NSX, until ctx ends.
+func (d *demo) follow(ctx context.Context) error {
+	last := d.sim.Stats().Writes
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Println("\ndemo: stopping")
+			return nil
+		case err := <-d.done:
+			d.cancel = nil
+			return fmt.Errorf("the operator stopped: %w", err)
+		case <-time.After(3 * time.Second):
+		}
+		if w := d.sim.Stats().Writes; w != last {
+			last = w
+			var buf bytes.Buffer
+			fmt.Fprintf(&buf, "\n==== NSX changed (%s) ====\n", time.Now().Format(time.TimeOnly))
+			if err := printDFW(ctx, &buf, d.nsx, clusterID); err != nil {
+				return err
+			}
+			pods, err := d.pods(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := checkTable(ctx, &buf, d.sim, pods); err != nil {
+				return err
+			}
+			_, _ = os.Stdout.Write(buf.Bytes())
+		}
+	}
+}
+
+func randomPassword() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b) + "!Aa1"
+}
