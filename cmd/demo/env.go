@@ -148,7 +148,9 @@ func (d *demo) startOperator(ctx context.Context) error {
 func (d *demo) stop() {
 	if d.cancel != nil {
 		d.cancel()
-		<-d.done
+		if err := <-d.done; err != nil {
+			fmt.Fprintln(os.Stderr, "demo: the operator stopped with:", err)
+		}
 	}
 	if d.ts != nil {
 		d.ts.Close()
