@@ -7,33 +7,19 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	"github.com/microseg/microseg/internal/reference"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 )
 
-// expectedTable is the reference scenario's table from the design notes: every other pair of
-// these services must fail.
-var expectedTable = []struct {
-	from, to string
-	allowed  bool
-}{
-	{"service-a", "service-b", true},
-	{"service-a", "service-c", true},
-	{"service-a", "service-d", false},
-	{"service-b", "service-c", true},
-	{"service-b", "service-d", false},
-	{"service-c", "service-d", true},
-	{"service-c", "service-b", false},
-	{"service-d", "service-c", false},
-	{"service-d", "service-b", false},
-	{"service-c", "service-a", false},
-	{"service-b", "service-a", false},
-}
+// expectedTable is the design notes' reference table.
+var expectedTable = reference.Table
 
 // servedPort is the port the scenario's pods serve HTTP on (container port "http").
-const servedPort = 8080
+const servedPort = reference.ServedPort
 
 // checkTable traces every replica pair of every row through the DFW (the simulator's Traceflow,
 // by pod IP), prints the table and reports whether it matches the design notes.
@@ -53,8 +39,8 @@ func checkTable(ctx context.Context, out io.Writer, sim *nsxsim.Server, pods []c
 	ok := true
 	for _, row := range expectedTable {
 		observed, pairs := "", 0
-		for _, src := range byApp[row.from] {
-			for _, dst := range byApp[row.to] {
+		for _, src := range byApp[row.From] {
+			for _, dst := range byApp[row.To] {
 				res, err := sim.Traceflow(ctx, dataplane.Flow{SrcIP: src.Status.PodIP, DstIP: dst.Status.PodIP, Protocol: "TCP", DstPort: servedPort})
 				if err != nil {
 					return false, err
@@ -72,10 +58,10 @@ func checkTable(ctx context.Context, out io.Writer, sim *nsxsim.Server, pods []c
 			observed = "no pods"
 		}
 		mark := "ok"
-		if observed != verdictWord(row.allowed) {
+		if observed != verdictWord(row.Allowed) {
 			mark, ok = "MISMATCH", false
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s (%d pairs)\t%s\n", row.from, row.to, verdictWord(row.allowed), observed, pairs, mark)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s (%d pairs)\t%s\n", row.From, row.To, verdictWord(row.Allowed), observed, pairs, mark)
 	}
 	if err := w.Flush(); err != nil {
 		return false, err

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microseg/microseg/internal/reference"
+
 	"github.com/microseg/microseg/internal/simulate"
 	"github.com/microseg/microseg/internal/testenv"
 )
@@ -47,23 +49,8 @@ func TestSubcommands(t *testing.T) {
 	}
 }
 
-// referenceTable is the reference scenario's table from the design notes.
-var referenceTable = []struct {
-	from, to string
-	allowed  bool
-}{
-	{"service-a", "service-b", true},
-	{"service-a", "service-c", true},
-	{"service-a", "service-d", false},
-	{"service-b", "service-c", true},
-	{"service-b", "service-d", false},
-	{"service-c", "service-d", true},
-	{"service-c", "service-b", false},
-	{"service-d", "service-c", false},
-	{"service-d", "service-b", false},
-	{"service-c", "service-a", false},
-	{"service-b", "service-a", false},
-}
+// referenceTable is the design notes' reference table.
+var referenceTable = reference.Table
 
 // TestBinaryOnSamples builds kubectl-microseg and runs it as a user would, on config/samples: the
 // JSON output reproduces the design notes' table for every replica pair on 8080/TCP, the table
@@ -121,10 +108,10 @@ func TestBinaryOnSamples(t *testing.T) {
 	for _, row := range referenceTable {
 		for i := range 2 {
 			for j := range 2 {
-				pair := fmt.Sprintf("%s/%s-%d %s/%s-%d", namespace[row.from], row.from, i, namespace[row.to], row.to, j)
+				pair := fmt.Sprintf("%s/%s-%d %s/%s-%d", namespace[row.From], row.From, i, namespace[row.To], row.To, j)
 				got, ok := allowed[pair]
-				if !ok || got != row.allowed {
-					t.Errorf("%s on 8080/TCP: allowed=%v (probed %v), want %v", pair, got, ok, row.allowed)
+				if !ok || got != row.Allowed {
+					t.Errorf("%s on 8080/TCP: allowed=%v (probed %v), want %v", pair, got, ok, row.Allowed)
 				}
 			}
 		}

@@ -5,27 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/microseg/microseg/internal/reference"
+
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/testenv"
 )
 
-// The reference scenario's expected table, from the design notes.
-var referenceTable = []struct {
-	from, to string
-	allowed  bool
-}{
-	{"service-a", "service-b", true},
-	{"service-a", "service-c", true},
-	{"service-a", "service-d", false},
-	{"service-b", "service-c", true},
-	{"service-b", "service-d", false},
-	{"service-c", "service-d", true},
-	{"service-c", "service-b", false},
-	{"service-d", "service-c", false},
-	{"service-d", "service-b", false},
-	{"service-c", "service-a", false},
-	{"service-b", "service-a", false},
-}
+// referenceTable is the design notes' reference table.
+var referenceTable = reference.Table
 
 // TestReferenceScenarioFromSamples runs config/samples through the real pipeline and checks the
 // design notes' table for every replica pair, on the port the pods serve (8080, named http).
@@ -47,18 +34,18 @@ func TestReferenceScenarioFromSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	namespace := map[string]string{"service-a": "x1", "service-b": "y1", "service-c": "z1", "service-d": "z1"}
+	namespace := reference.Namespace
 	for _, row := range referenceTable {
 		for i := range 2 {
 			for j := range 2 {
-				src := PodRef{namespace[row.from], row.from + "-" + string(rune('0'+i))}
-				dst := PodRef{namespace[row.to], row.to + "-" + string(rune('0'+j))}
+				src := PodRef{namespace[row.From], row.From + "-" + string(rune('0'+i))}
+				dst := PodRef{namespace[row.To], row.To + "-" + string(rune('0'+j))}
 				v, err := r.Probe(ctx, src, dst, "TCP", 8080, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if v.Allowed != row.allowed {
-					t.Errorf("%s → %s: allowed=%v, want %v (egress %+v, ingress %+v)", src, dst, v.Allowed, row.allowed, v.Egress, v.Ingress)
+				if v.Allowed != row.Allowed {
+					t.Errorf("%s → %s: allowed=%v, want %v (egress %+v, ingress %+v)", src, dst, v.Allowed, row.Allowed, v.Egress, v.Ingress)
 				}
 			}
 		}

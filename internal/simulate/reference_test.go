@@ -4,28 +4,14 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/microseg/microseg/internal/reference"
 )
 
-// referenceTable is the reference scenario's table from the design notes
-// (/work/shared/docs/design.md, "The reference scenario"), copied row by row.
-var referenceTable = []struct {
-	from, to string
-	allowed  bool
-}{
-	{"service-a", "service-b", true},
-	{"service-a", "service-c", true},
-	{"service-a", "service-d", false},
-	{"service-b", "service-c", true},
-	{"service-b", "service-d", false},
-	{"service-c", "service-d", true},
-	{"service-c", "service-b", false},
-	{"service-d", "service-c", false},
-	{"service-d", "service-b", false},
-	{"service-c", "service-a", false},
-	{"service-b", "service-a", false},
-}
+// referenceTable is the design notes' reference table.
+var referenceTable = reference.Table
 
-var referenceNamespace = map[string]string{"service-a": "x1", "service-b": "y1", "service-c": "z1", "service-d": "z1"}
+var referenceNamespace = reference.Namespace
 
 // TestSamplesReproduceReferenceTable is the acceptance criterion: "kubectl-microseg simulate -f
 // config/samples/" reproduces the design notes' table, for every replica pair, on 8080/TCP (the
@@ -54,15 +40,15 @@ func checkReferenceTable(t *testing.T, recs []Record) {
 	for _, row := range referenceTable {
 		for i := range 2 {
 			for j := range 2 {
-				src := fmt.Sprintf("%s/%s-%d", referenceNamespace[row.from], row.from, i)
-				dst := fmt.Sprintf("%s/%s-%d", referenceNamespace[row.to], row.to, j)
+				src := fmt.Sprintf("%s/%s-%d", referenceNamespace[row.From], row.From, i)
+				dst := fmt.Sprintf("%s/%s-%d", referenceNamespace[row.To], row.To, j)
 				r, ok := byPair[src+" "+dst]
 				if !ok {
 					t.Errorf("no 8080/TCP record for %s → %s", src, dst)
 					continue
 				}
-				if r.Allowed != row.allowed {
-					t.Errorf("%s → %s on 8080/TCP: allowed=%v, want %v (egress %+v, ingress %+v)", src, dst, r.Allowed, row.allowed, r.Egress, r.Ingress)
+				if r.Allowed != row.Allowed {
+					t.Errorf("%s → %s on 8080/TCP: allowed=%v, want %v (egress %+v, ingress %+v)", src, dst, r.Allowed, row.Allowed, r.Egress, r.Ingress)
 				}
 			}
 		}

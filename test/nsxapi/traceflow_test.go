@@ -10,28 +10,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microseg/microseg/internal/reference"
+
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// designTable is the reference scenario's table from docs/design.md, verbatim.
-var designTable = []struct {
-	src, dst string
-	allowed  bool
-}{
-	{"service-a", "service-b", true},
-	{"service-a", "service-c", true},
-	{"service-a", "service-d", false},
-	{"service-b", "service-c", true},
-	{"service-b", "service-d", false},
-	{"service-c", "service-d", true},
-	{"service-c", "service-b", false},
-	{"service-d", "service-c", false},
-	{"service-d", "service-b", false},
-	{"service-c", "service-a", false},
-	{"service-b", "service-a", false},
-}
+// designTable is the design notes' reference table.
+var designTable = reference.Table
 
 // pairsOutsideTheTable are the service pairs the table leaves out, with what the hand-made
 // configuration does to them: "everything else between these services must fail" (d→a), and
@@ -74,8 +61,8 @@ func TestTraceflowReferenceScenario(t *testing.T) {
 			t.Run(how, func(t *testing.T) {
 				var table []string
 				for _, row := range designTable {
-					checkServicePair(t, sc, trace, row.src, row.dst, row.allowed)
-					table = append(table, fmt.Sprintf("%s → %s: %s", row.src, row.dst, outcome(row.allowed)))
+					checkServicePair(t, sc, trace, row.From, row.To, row.Allowed)
+					table = append(table, fmt.Sprintf("%s → %s: %s", row.From, row.To, outcome(row.Allowed)))
 				}
 				for _, row := range pairsOutsideTheTable {
 					checkServicePair(t, sc, trace, row.src, row.dst, row.allowed)

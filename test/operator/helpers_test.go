@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/microseg/microseg/internal/reference"
+
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -46,22 +48,16 @@ func sample(kind, name string) *unstructured.Unstructured {
 }
 
 // namespaceOf is where each service of the reference scenario runs.
-var namespaceOf = map[string]string{"service-a": "x1", "service-b": "y1", "service-c": "z1", "service-d": "z1"}
+var namespaceOf = reference.Namespace
 
 // referenceTable is the design notes' table: every other pair of services is denied too.
-var referenceTable = map[[2]string]bool{
-	{"service-a", "service-b"}: true,
-	{"service-a", "service-c"}: true,
-	{"service-a", "service-d"}: false,
-	{"service-b", "service-c"}: true,
-	{"service-b", "service-d"}: false,
-	{"service-c", "service-d"}: true,
-	{"service-c", "service-b"}: false,
-	{"service-d", "service-c"}: false,
-	{"service-d", "service-b"}: false,
-	{"service-c", "service-a"}: false,
-	{"service-b", "service-a"}: false,
-}
+var referenceTable = func() map[[2]string]bool {
+	out := map[[2]string]bool{}
+	for _, row := range reference.Table {
+		out[[2]string{row.From, row.To}] = row.Allowed
+	}
+	return out
+}()
 
 // tableWith is the reference table with some rows changed.
 func tableWith(changes map[[2]string]bool) map[[2]string]bool {
