@@ -1,0 +1,136 @@
+package apply
+
+import (
+	"context"
+
+	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/nsxclient"
+)
+
+// Group steps: create, repair and delete NSGroups and IPSets.
+
+func (a *applier) createGroup(ctx context.Context, s *plan.Step) error {
+	a.calls.write()
+	if s.IPSet != nil {
+		body := *s.IPSet
+		out, err := a.c.CreateIPSet(ctx, body)
+		if err != nil {
+			return err
+		}
+		a.ids.set(plan.PlaceholderGroup, s.Key, out.ID)
+		a.groupRev[out.ID] = out.Revision
+		return nil
+	}
+	body, err := a.ids.nsGroup(*s.NSGroup)
+	if err != nil {
+		return err
+	}
+	out, err := a.c.CreateNSGroup(ctx, body)
+	if err != nil {
+		return err
+	}
+	a.ids.set(plan.PlaceholderGroup, s.Key, out.ID)
+	a.groupRev[out.ID] = out.Revision
+	return nil
+}
+
+func (a *applier) updateGroup(ctx context.Context, s *plan.Step) error {
+	id := s.ID
+	rev := revision(a.groupRev, id, s.Revision)
+	if s.IPSet != nil {
+		body := *s.IPSet
+		return a.retryStale(ctx, "IPSet "+id, func() error {
+			body.ID, body.Revision = id, rev
+			a.calls.write()
+			out, err := a.c.UpdateIPSet(ctx, body)
+			if err == nil {
+				a.groupRev[id] = out.Revision
+			}
+			return err
+		}, func() error {
+			a.calls.read()
+			cur, err := a.c.GetIPSet(ctx, id)
+			if err != nil {
+				return err
+			}
+			rev = cur.Revision
+			return a.mustOwn("IPSet", id, cur.Tags)
+		})
+	}
+	body, err := a.ids.nsGroup(*s.NSGroup)
+	if err != nil {
+		return err
+	}
+	return a.retryStale(ctx, "NSGroup "+id, func() error {
+		body.ID, body.Revision = id, rev
+		a.calls.write()
+		out, err := a.c.UpdateNSGroup(ctx, body)
+		if err == nil {
+			a.groupRev[id] = out.Revision
+		}
+		return err
+	}, func() error {
+		a.calls.read()
+		cur, err := a.c.GetNSGroup(ctx, id)
+		if err != nil {
+			return err
+		}
+		rev = cur.Revision
+		return a.mustOwn("NSGroup", id, cur.Tags)
+	})
+}
+
+// deleteGroup deletes a group without force. A group another (foreign) object still uses stays,
+// with a warning: microseg does not break references it does not own.
+func (a *applier) deleteGroup(ctx context.Context, s *plan.Step) error {
+	id, err := a.ids.resolve(s.ID)
+	if err != nil {
+		return err
+	}
+	ipset := s.GroupKind == ir.KindIPSet
+	if _, _, isPlaceholder := plan.ParsePlaceholder(s.ID); !isPlaceholder {
+		// A delete carries no revision: make sure the object is still microseg's.
+		a.calls.read()
+		var tags []nsxclient.Tag
+		if ipset {
+			cur, err := a.c.GetIPSet(ctx, id)
+			if err != nil {
+				return ignoreNotFound(err)
+			}
+			tags = cur.Tags
+		} else {
+			cur, err := a.c.GetNSGroup(ctx, id)
+			if err != nil {
+				return ignoreNotFound(err)
+			}
+			tags = cur.Tags
+		}
+		if err := a.mustOwn("group", id, tags); err != nil {
+			return err
+		}
+	}
+	a.calls.write()
+	if ipset {
+		err = a.c.DeleteIPSet(ctx, id, false)
+	} else {
+		err = a.c.DeleteNSGroup(ctx, id, false)
+	}
+	if nsxclient.IsInUse(err) {
+		// Nothing of microseg's uses it any more (its rules were rewritten by earlier steps), so
+		// the user is an object microseg does not manage: leave the group rather than break it.
+		a.warn("group %s (%s) was not deleted: NSX says it is still in use: %v", id, s.Key, err)
+		return nil
+	}
+	return ignoreNotFound(err)
+}
+
+// ignoreNotFound treats "already gone" as success for deletes.
+func ignoreNotFound(err error) error {
+	if nsxclient.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// Sections.
