@@ -2,81 +2,21 @@ package nsxclient
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/microseg/microseg/internal/testcerts"
 )
-
-// testCA is a throwaway certificate authority for TLS tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a leaf certificate for a server (127.0.0.1) or a client.
-func (ca *testCA) issue(t *testing.T, cn string, server bool) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 var quietLog = log.New(io.Discard, "", 0)
 
@@ -163,10 +103,10 @@ func TestTLSVerificationIsOnByDefault(t *testing.T) {
 }
 
 func TestClientCertificateMutualTLS(t *testing.T) {
-	serverCA := newTestCA(t, "nsx-server-ca")
-	clientCA := newTestCA(t, "nsx-principal-ca")
+	serverCA := testcerts.NewCA(t, "nsx-server-ca")
+	clientCA := testcerts.NewCA(t, "nsx-principal-ca")
 	clientPool := x509.NewCertPool()
-	clientPool.AddCert(clientCA.cert)
+	clientPool.AddCert(clientCA.Cert)
 
 	var sawCN atomic.Value
 	var sawAuthHeader atomic.Bool
@@ -178,7 +118,7 @@ func TestClientCertificateMutualTLS(t *testing.T) {
 		writeJSON(w, 200, ListResult[FirewallSection]{})
 	}))
 	srv.TLS = &tls.Config{
-		Certificates: []tls.Certificate{serverCA.issue(t, "nsx-manager", true)},
+		Certificates: []tls.Certificate{serverCA.Server(t, "nsx-manager")},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    clientPool,
 	}
@@ -186,14 +126,14 @@ func TestClientCertificateMutualTLS(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 
-	clientCert := clientCA.issue(t, "microseg-operator", false)
+	clientCert := clientCA.Client(t, "microseg-operator")
 	fast := func(c Config) Config {
 		c.RateLimit, c.RetryBaseDelay, c.RetryMaxDelay = -1, time.Millisecond, time.Millisecond
 		return c
 	}
 
 	t.Run("ClientCertificate", func(t *testing.T) {
-		c, err := New(fast(Config{Host: srv.URL, AuthMode: AuthClientCert, CACertPEM: serverCA.pem, ClientCertificate: &clientCert}))
+		c, err := New(fast(Config{Host: srv.URL, AuthMode: AuthClientCert, CACertPEM: serverCA.PEM, ClientCertificate: &clientCert}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +149,7 @@ func TestClientCertificateMutualTLS(t *testing.T) {
 	})
 	t.Run("GetClientCertificate", func(t *testing.T) {
 		var calls atomic.Int32
-		c, err := New(fast(Config{Host: srv.URL, AuthMode: AuthClientCert, CACertPEM: serverCA.pem,
+		c, err := New(fast(Config{Host: srv.URL, AuthMode: AuthClientCert, CACertPEM: serverCA.PEM,
 			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 				calls.Add(1)
 				return &clientCert, nil
@@ -225,7 +165,7 @@ func TestClientCertificateMutualTLS(t *testing.T) {
 		}
 	})
 	t.Run("without a client certificate the handshake is rejected, not retried", func(t *testing.T) {
-		c, err := New(fast(Config{Host: srv.URL, CACertPEM: serverCA.pem, Credentials: StaticCredentials(testUser, testPassword)}))
+		c, err := New(fast(Config{Host: srv.URL, CACertPEM: serverCA.PEM, Credentials: StaticCredentials(testUser, testPassword)}))
 		if err != nil {
 			t.Fatal(err)
 		}

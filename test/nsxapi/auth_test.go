@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microseg/microseg/internal/testcerts"
+
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -160,15 +162,15 @@ func TestLoginIsRetriedWhenNSXIsBusy(t *testing.T) {
 // through the harness's transport and through nsxclient's own TLS configuration.
 func TestClientCertificateAuth(t *testing.T) {
 	const principal = "microseg-principal"
-	ca := newTestCA(t, "principal identities CA")
+	ca := testcerts.NewCA(t, "principal identities CA")
 	h := newHarness(t,
 		withSim(func(o *nsxsim.Options) { o.ClientCertCNs = []string{principal} }),
 		withServerTLS(func(c *tls.Config) {
-			c.ClientCAs = ca.pool
+			c.ClientCAs = ca.Pool
 			c.ClientAuth = tls.VerifyClientCertIfGiven // Basic and session auth keep working
 		}))
 	ctx := t.Context()
-	cert := ca.clientCertificate(t, principal)
+	cert := ca.Client(t, principal)
 
 	viaTransport := h.newClient(withMode(nsxclient.AuthClientCert), withClientCertificate(cert),
 		withConfig(func(c *nsxclient.Config) { c.Credentials = nil }))
@@ -186,7 +188,7 @@ func TestClientCertificateAuth(t *testing.T) {
 	mustOK(t, ownTLS.Ping(ctx))
 
 	// A certificate the TLS layer accepts but NSX does not know as a principal.
-	stranger := h.newClient(withMode(nsxclient.AuthClientCert), withClientCertificate(ca.clientCertificate(t, "stranger")),
+	stranger := h.newClient(withMode(nsxclient.AuthClientCert), withClientCertificate(ca.Client(t, "stranger")),
 		withConfig(func(c *nsxclient.Config) { c.Credentials = nil }))
 	if err := stranger.Ping(ctx); !nsxclient.IsUnauthorized(err) {
 		t.Errorf("unknown principal: want ErrUnauthorized, got %v", err)
@@ -195,7 +197,7 @@ func TestClientCertificateAuth(t *testing.T) {
 	// A certificate from a CA the manager does not trust. Go's TLS client withholds a
 	// Config.ClientCertificate that no CA the server names has signed, so the request arrives
 	// without credentials: unauthorized.
-	rogue := newTestCA(t, "rogue CA").clientCertificate(t, principal)
+	rogue := testcerts.NewCA(t, "rogue CA").Client(t, principal)
 	withheld, err := nsxclient.New(nsxclient.Config{
 		Host: h.srv.URL, AuthMode: nsxclient.AuthClientCert,
 		CACertPEM: h.caPEM, ClientCertificate: &rogue, RateLimit: -1,
@@ -233,7 +235,7 @@ func TestServerCertificateVerification(t *testing.T) {
 
 	for name, caPEM := range map[string][]byte{
 		"system roots only": nil,
-		"another CA":        certificatePEM(newTestCA(t, "unrelated CA").cert),
+		"another CA":        testcerts.PEM(testcerts.NewCA(t, "unrelated CA").Cert),
 	} {
 		cfg := base
 		cfg.CACertPEM = caPEM

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microseg/microseg/internal/testcerts"
+
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxspec"
 	"github.com/microseg/microseg/nsxclient"
@@ -121,7 +123,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	// the reports are checked.
 	t.Cleanup(h.verify)
 	t.Cleanup(h.srv.Close)
-	h.caPEM = certificatePEM(h.srv.Certificate())
+	h.caPEM = testcerts.PEM(h.srv.Certificate())
 
 	h.c = h.newClient(append([]clientOption{withMode(setup.mode)}, setup.client...)...)
 	return h
