@@ -64,13 +64,13 @@ func (c *compiler) trustedTags(s podSet, role string, ctx *ruleCtx) bool {
 	if len(imps) > 1 {
 		them = "them"
 	}
-	consequence := "would count " + them + " among this rule's peers; the peers are matched by their pods' addresses (IPSets) instead"
+	remedy := "the peers are matched by their pods' addresses (IPSets) instead"
 	if role == roleSubjects {
-		consequence = "would apply this rule to " + them + " too; the rule is applied to that group and restricted to the addresses of its subject pods"
+		remedy = "the rule stays applied to that group but only to the addresses of its subject pods"
 	}
 	ctx.warn(ir.WarnForgedIdentityLabel, fmt.Sprintf("%s: NCP copies labels onto the pod's logical port as tags, so the tag group "+
-		"of this rule's %s (%s) %s. Remove the label; the admission policy in config/admission refuses it",
-		c.describeForgers(imps), role, describeTerms(s.form.terms), consequence))
+		"of this rule's %s (%s) would match %s too; %s. Remove such labels; the admission policy in config/admission refuses them",
+		c.describeForgers(imps), role, describeTerms(s.form.terms), them, remedy))
 	for _, i := range imps {
 		if c.forgeryHits[i] == nil {
 			c.forgeryHits[i] = map[string]bool{}
@@ -152,6 +152,6 @@ func (c *compiler) warnForgers() {
 			msg += "; another cluster sharing this NSX Manager could take the pod for one of its own, which microseg cannot prevent"
 		}
 		c.warnings.add(ir.Warning{Object: ir.ObjectRef{Kind: ir.KindPod, Namespace: c.snap.nsNames[p.ns], Name: p.name},
-			Code: ir.WarnForgedIdentityLabel, Message: msg + ". Remove the labels; the admission policy in config/admission refuses them"})
+			Code: ir.WarnForgedIdentityLabel, Message: msg + ". Remove such labels; the admission policy in config/admission refuses them"})
 	}
 }
