@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	sigyaml "sigs.k8s.io/yaml"
@@ -41,11 +42,12 @@ var _ = Describe("the reserved-label admission policy (config/admission)", Order
 		Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantNS}})).To(Succeed())
 		bindInNamespace(ctx, tenantNS, tenant, "admin")
 		bindInNamespace(ctx, tenantNS, ncp, "admin")
+		bindInNamespace(ctx, tenantNS, "eve-x1-editor", "edit")
 		asTenant, asNCP = as(tenant), as(ncp, "system:serviceaccounts", "system:serviceaccounts:nsx-system")
 		By("waiting until the API server enforces the policy (it loads policies asynchronously)")
 		Eventually(func(ctx context.Context) error {
 			return asTenant.Create(ctx, labelledPod(tenantNS, "probe", map[string]string{"ncp/project": "z1"}), client.DryRunAll)
-		}).WithContext(ctx).WithTimeout(30*time.Second).Should(MatchError(ContainSubstring("microseg-reserved-ncp-labels")))
+		}).WithContext(ctx).WithTimeout(30 * time.Second).Should(MatchError(ContainSubstring("microseg-reserved-ncp-labels")))
 	})
 
 	It("is served by this kube-apiserver as a GA API, on by default", func(ctx context.Context) {
@@ -110,7 +112,9 @@ var _ = Describe("the reserved-label admission policy (config/admission)", Order
 		By("a pod NCP labelled (it is exempt) keeps its label through the tenant's other updates, not through changes")
 		grandfathered := labelledPod(tenantNS, "grandfathered", map[string]string{"app": "service-a", "ncp/project": tenantNS})
 		Expect(asNCP.Create(ctx, grandfathered)).To(Succeed())
-		DeferCleanup(func(ctx context.Context) { Expect(client.IgnoreNotFound(admin.Delete(ctx, grandfathered))).To(Succeed()) })
+		DeferCleanup(func(ctx context.Context) {
+			Expect(client.IgnoreNotFound(admin.Delete(ctx, grandfathered))).To(Succeed())
+		})
 		Expect(asTenant.Patch(ctx, grandfathered.DeepCopy(), labelPatch(`{"tier":"frontend"}`))).To(Succeed())
 		expectRefused(asTenant.Patch(ctx, grandfathered.DeepCopy(), labelPatch(`{"ncp/project":"z1"}`)), "ncp/project=z1")
 		Expect(asTenant.Patch(ctx, grandfathered.DeepCopy(), labelPatch(`{"ncp/project":null}`))).To(Succeed(), "removing the label is the remedy")
@@ -129,10 +133,36 @@ var _ = Describe("the reserved-label admission policy (config/admission)", Order
 			"docs/security.md patches /spec/matchConditions/0/expression to change the exemption")
 	})
 
-	It("is part of config/default", func() {
-		root, err := testenv.ProjectRoot()
+	It("leaves namespace labels to cluster administrators: the tenant cannot relabel its namespace", func(ctx context.Context) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantNS}}
+		expectForbidden(asTenant.Patch(ctx, ns, labelPatch(`{"team":"z"}`)))
+		expectForbidden(as("eve-x1-editor").Patch(ctx, ns, labelPatch(`{"team":"z"}`)))
+	})
+
+	It("takes another exempt account from the patch docs/security.md shows", func(ctx context.Context) {
+		const other = "system:serviceaccount:vmware-system-nsx:ncp"
+		doc, err := os.ReadFile(filepath.Join(projectRoot(), "docs", "security.md"))
 		Expect(err).NotTo(HaveOccurred())
-		k, err := os.ReadFile(filepath.Join(root, "config", "default", "kustomization.yaml"))
+		Expect(string(doc)).To(ContainSubstring("path: /spec/matchConditions/0/expression"))
+		Expect(string(doc)).To(ContainSubstring(`value: "!(request.userInfo.username in ['` + other + `'])"`))
+		bindInNamespace(ctx, tenantNS, other, "admin")
+		live := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "microseg-reserved-ncp-labels"}}
+		original := readPolicy().Spec.MatchConditions[0].Expression
+		patch := func(expression string) client.Patch {
+			return client.RawPatch(types.JSONPatchType, []byte(fmt.Sprintf(
+				`[{"op":"replace","path":"/spec/matchConditions/0/expression","value":%q}]`, expression)))
+		}
+		Expect(admin.Patch(ctx, live, patch("!(request.userInfo.username in ['"+other+"'])"))).To(Succeed())
+		DeferCleanup(func(ctx context.Context) { Expect(admin.Patch(ctx, live, patch(original))).To(Succeed()) })
+		pod := labelledPod(tenantNS, "ncp-made", map[string]string{"ncp/project": tenantNS})
+		Eventually(func(ctx context.Context) error {
+			return as(other, "system:serviceaccounts").Create(ctx, pod.DeepCopy(), client.DryRunAll)
+		}).WithContext(ctx).Should(Succeed())
+		expectRefused(asNCP.Create(ctx, pod.DeepCopy(), client.DryRunAll), "ncp/project="+tenantNS)
+	})
+
+	It("is part of config/default", func() {
+		k, err := os.ReadFile(filepath.Join(projectRoot(), "config", "default", "kustomization.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(k)).To(ContainSubstring("- ../admission"))
 	})
@@ -189,10 +219,14 @@ func expectRefused(err error, label string) {
 	Expect(err.Error()).To(ContainSubstring(label))
 }
 
-func readPolicy() *admissionregistrationv1.ValidatingAdmissionPolicy {
+func projectRoot() string {
 	root, err := testenv.ProjectRoot()
 	Expect(err).NotTo(HaveOccurred())
-	raw, err := os.ReadFile(filepath.Join(root, "config", "admission", "reserved_labels_policy.yaml"))
+	return root
+}
+
+func readPolicy() *admissionregistrationv1.ValidatingAdmissionPolicy {
+	raw, err := os.ReadFile(filepath.Join(projectRoot(), "config", "admission", "reserved_labels_policy.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	p := &admissionregistrationv1.ValidatingAdmissionPolicy{}
 	Expect(sigyaml.UnmarshalStrict(raw, p)).To(Succeed(), fmt.Sprintf("%s is not a ValidatingAdmissionPolicy", "config/admission/reserved_labels_policy.yaml"))
