@@ -49,12 +49,21 @@ const (
 )
 
 func forgeryWorld(t *testing.T) World {
+	return worldFrom(t, "config/samples", "internal/pipeline/testdata/forgery")
+}
+
+// worldFrom reads the manifests under these directories of the project.
+func worldFrom(t *testing.T, dirs ...string) World {
 	t.Helper()
 	root, err := testenv.ProjectRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := manifest.ReadPaths(filepath.Join(root, "config", "samples"), filepath.Join("testdata", "forgery"))
+	paths := make([]string, len(dirs))
+	for i, d := range dirs {
+		paths[i] = filepath.Join(root, filepath.FromSlash(d))
+	}
+	objs, err := manifest.ReadPaths(paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,19 +395,7 @@ func tagGroupBody(g ir.Group) nsxclient.NSGroup {
 // that shares the manager. Should this test start failing, the limit is gone: update the docs.
 func TestAnotherClustersForgedTagsAreBeyondTheCompiler(t *testing.T) {
 	ctx := context.Background()
-	root, err := testenv.ProjectRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.ReadPaths(filepath.Join(root, "config", "samples"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _, err := FromObjects(objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Run(ctx, w, Options{})
+	r, err := Run(ctx, worldFrom(t, "config/samples"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
