@@ -23,6 +23,7 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -121,6 +122,11 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 	model, err := compile.Compile(in)
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, fmt.Errorf("compiling the policies: %w", err))
+	}
+	for _, w := range model.Warnings { // pods whose labels forge NCP identity tags (docs/security.md)
+		if w.Object.Kind == ir.KindPod {
+			logger.Info("pod labels forge NCP identity tags", "pod", w.Object.Namespace+"/"+w.Object.Name, "warning", w.Message)
+		}
 	}
 	// Tell new and changed policies at once whether they compiled, before NSX (which may be
 	// slow or down) is reached.

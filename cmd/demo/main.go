@@ -1,8 +1,9 @@
 // Command demo runs microseg end to end on this machine: a local control plane (etcd,
 // kube-apiserver, kube-controller-manager), the NSX Manager simulator on loopback, an NCP emulator
-// playing the node side, and the operator. It applies the reference scenario from config/samples,
-// waits for every ClusterSecurityPolicy to be Ready, prints the DFW as an NSX admin sees it and the
-// reachability table checked against the design notes, then stays up for kubectl until Ctrl-C
+// playing the node side, and the operator. It installs the admission policy of config/admission,
+// applies the reference scenario from config/samples, waits for every ClusterSecurityPolicy to be
+// Ready, prints the DFW as an NSX admin sees it and the reachability table checked against the
+// design notes, then stays up for kubectl until Ctrl-C
 // (with --check it exits instead: 0 if the table matches, 1 if not).
 package main
 
@@ -36,6 +37,9 @@ func run(ctx context.Context, check bool, timeout time.Duration) error {
 	}
 	defer d.stop()
 
+	if err := d.installAdmission(ctx); err != nil {
+		return err
+	}
 	if err := d.applySamples(ctx); err != nil {
 		return err
 	}

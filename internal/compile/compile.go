@@ -9,6 +9,7 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/ncptags"
 )
 
 // Input is everything the compiler looks at: the policies of both tiers and the namespaces and
@@ -40,6 +41,11 @@ type Settings struct {
 	// MaxSelectorTerms bounds the tag criteria one selector may expand to (namespaces × In
 	// alternatives); past it the selector is realized as an IPSet. Default 10,000.
 	MaxSelectorTerms int
+
+	// trustForgeableTags makes the compiler trust tag groups that forged identity labels could
+	// fool, as it did before it checked them: only tests set it, to show that the oracles catch
+	// the hole.
+	trustForgeableTags bool
 }
 
 // DefaultSettings are the settings for a real NSX Manager.
@@ -67,7 +73,7 @@ func (s Settings) validate() error {
 	switch {
 	case l.MaxRulesPerSection < 1, l.MaxRefsPerField < 2, l.MaxServicesPerRule < 1, l.MaxPortsPerEntry < 1,
 		l.MaxIPSetEntries < 1, l.MaxCriteriaPerGroup < 1, l.MaxGroupMembers < 2, l.MaxTagsPerObject < 4,
-		l.MaxTagScopeLen < len(scopeCluster), l.MaxTagValueLen < 1, l.MaxDisplayNameLen < 32:
+		l.MaxTagScopeLen < len(ncptags.ScopeCluster), l.MaxTagValueLen < 1, l.MaxDisplayNameLen < 32:
 		return fmt.Errorf("compile: settings: a limit is too small to express anything: %+v", l)
 	case l.MaxExpressionsPerCriterion < 2:
 		return errors.New("compile: settings: a criterion must hold at least the cluster and namespace tags")
@@ -88,6 +94,10 @@ type compiler struct {
 	nsCache   map[string]namespaceMatch
 	podCache  map[string]podSet
 	objects   map[ir.ObjectRef]*ir.ObjectResult
+	// forgeryCache: canonical terms → forgers whose ports may match them (forgery.go);
+	// forgeryHits: forger → the rules ("<object> <rule>") whose groups it would have fooled.
+	forgeryCache map[string][]int32
+	forgeryHits  map[int32]map[string]bool
 }
 
 // Compile turns Kubernetes objects into the DFW model. It is pure and deterministic: the same
@@ -106,12 +116,14 @@ func Compile(in Input) (*ir.Model, error) {
 		clusterID: in.ClusterID,
 		settings:  settings,
 		limits:    settings.Limits,
-		// NCP puts ncp/cluster, ncp/project and ncp/pod next to the label tags.
-		snap:     newSnapshot(in.Namespaces, in.Pods, settings.MaxTagsPerObject-3, settings.MaxTagScopeLen),
-		groups:   newGroupRegistry(),
-		nsCache:  map[string]namespaceMatch{},
-		podCache: map[string]podSet{},
-		objects:  map[ir.ObjectRef]*ir.ObjectResult{},
+		snap: newSnapshot(in.Namespaces, in.Pods, in.ClusterID, ncptags.Limits{MaxTags: settings.MaxTagsPerObject,
+			MaxScopeLen: settings.MaxTagScopeLen, MaxValueLen: settings.MaxTagValueLen}),
+		groups:       newGroupRegistry(),
+		nsCache:      map[string]namespaceMatch{},
+		podCache:     map[string]podSet{},
+		objects:      map[ir.ObjectRef]*ir.ObjectResult{},
+		forgeryCache: map[string][]int32{},
+		forgeryHits:  map[int32]map[string]bool{},
 	}
 
 	security, baseline := c.compileCSPs(in.ClusterSecurityPolicies)

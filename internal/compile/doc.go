@@ -94,8 +94,8 @@
 //	NotIn / DoesNotExist / In "" / >3 label conditions /     as a peer: IPSet(s) of pod addresses;
 //	  label key >128 chars or "ncp/…" / case-variant          as applied_to: tag superset (dropped
 //	  spellings in scope / >27 labels on a pod in scope /     conditions) plus the IPSet as address
-//	  named-port split / non-tag difference                   restriction (destinations of IN rules,
-//	                                                          sources of OUT rules)
+//	  named-port split / non-tag difference /                 restriction (destinations of IN rules,
+//	  criteria a forged identity label matches (below)        sources of OUT rules)
 //	no pod has an address (inexact set)                      the rule is not emitted (matches nothing)
 //
 // A term is one NSGroupComplexExpression: ncp/cluster=<id> AND ncp/project=<ns> (or "ncp/pod
@@ -138,8 +138,25 @@
 //
 // Pod ports carry ncp/cluster, ncp/project=<namespace>, ncp/pod=<name> and one tag per label
 // (scope=key, tag=value), 30 tags at most (so at most 27 labels survive; with more, label tags are
-// not trusted in that namespace), keys truncated to 128 characters (such keys are not used). Tags
-// may match case-insensitively (NSX ≥ 3): a label condition is used only if no pod in scope spells
-// the key or pair differently up to case. Pod labels are assumed not to override NCP's own ncp/*
-// tags, and cluster ids are assumed unique up to case.
+// not trusted in that namespace), keys truncated to 128 characters (such keys are not used); the
+// layout is internal/ncptags', shared with the NCP emulator. Tags may match case-insensitively
+// (NSX ≥ 3): a label condition is used only if no pod in scope spells the key or pair differently
+// up to case. Cluster ids are assumed unique up to case.
+//
+// # Forged identity labels
+//
+// NCP copies every label, so a pod labelled ncp/project=z1 in namespace x1 carries a second,
+// forged project tag, and a criterion "ncp/project=z1 AND app=service-c" would match it. The
+// compiler trusts no tag form a forged tag could fool (forgery.go): before a tag group realizes a
+// rule's subjects or peers, every pod with a label in a reserved scope (ncptags.IsReservedScope,
+// any ncp/… key, case-insensitively) is matched against the group's criteria with every tag its
+// port may carry, case folded; if one matches without being in the set, the set is realized like
+// an inexact one (table above): peers by the IPSet of their pods' addresses, subjects by the tag
+// group restricted to their pods' addresses. That is exact for the pods compiled, in both tiers,
+// both directions, after Pass differences and named-port splits, and for negated (excluded) peer
+// lists. Warnings (ForgedIdentityLabel) go on every rule affected and on the pod. Selectors on
+// reserved keys are never tag criteria. What the compiler cannot do: see pods of other clusters
+// that share the NSX Manager (their forged ncp/cluster tags can match this cluster's groups), or
+// close the window between a pod getting its forged tags and the next sync; the admission policy
+// of config/admission refuses such labels at the API server (docs/security.md).
 package compile

@@ -17,13 +17,14 @@ type ruleSpec struct {
 	origin  ir.Origin
 }
 
-// selfRefs realizes the pods a rule is enforced on. An exact tag form is the applied_to group and
-// nothing else is needed. Otherwise applied_to is a tag superset (the form's relaxed terms, or the
-// members' namespaces: applied_tos cannot hold IPSets) and the exact set becomes an address
-// restriction: destinations of an IN rule (the flow's destination is the pod itself) or sources
-// of an OUT rule. ok is false when the set can match no flow (no member has an address).
-func (c *compiler) selfRefs(s podSet, fam int) (applied ir.Ref, restrict []ir.Ref, ok bool) {
-	if s.exact() && len(s.form.terms) > 0 {
+// selfRefs realizes the pods a rule is enforced on. An exact tag form that no forged tag can fool
+// (forgery.go) is the applied_to group and nothing else is needed. Otherwise applied_to is a tag
+// superset (the form's terms, or the members' namespaces: applied_tos cannot hold IPSets) and the
+// exact set becomes an address restriction: destinations of an IN rule (the flow's destination is
+// the pod itself) or sources of an OUT rule. ok is false when the set can match no flow (no
+// member has an address).
+func (c *compiler) selfRefs(s podSet, fam int, ctx *ruleCtx) (applied ir.Ref, restrict []ir.Ref, ok bool) {
+	if c.trustedTags(s, roleSubjects, ctx) {
 		return c.tagGroupRef(s.form.terms), nil, true
 	}
 	addrs := addrSetOf(c.snap.ipsOf(s.members))
@@ -51,13 +52,13 @@ func (c *compiler) namespacesOf(members []int32) []string {
 	return out
 }
 
-// peerRefs realizes the listed parts of a peer set: an exact pod set as its tag group (shared,
-// and new pods need no NSX write), other pod sets as IPSets of their addresses, address sets as
-// literal refs (or IPSets when there are many), NSX groups by name.
-func (c *compiler) peerRefs(p peerSet, fam int) []ir.Ref {
+// peerRefs realizes the listed parts of a peer set: an exact pod set that no forged tag can fool
+// as its tag group (shared, and new pods need no NSX write), other pod sets as IPSets of their
+// addresses, address sets as literal refs (or IPSets when there are many), NSX groups by name.
+func (c *compiler) peerRefs(p peerSet, fam int, ctx *ruleCtx) []ir.Ref {
 	var refs []ir.Ref
 	switch {
-	case p.pods.exact() && len(p.pods.form.terms) > 0:
+	case c.trustedTags(p.pods, rolePeers, ctx):
 		refs = append(refs, c.tagGroupRef(p.pods.form.terms))
 	case len(p.pods.members) > 0:
 		addrs := addrSetOf(c.snap.ipsOf(p.pods.members))
@@ -90,11 +91,11 @@ func (c *compiler) peerRefs(p peerSet, fam int) []ir.Ref {
 func (c *compiler) emit(spec ruleSpec, products []product, ctx *ruleCtx) []ir.Rule {
 	var rules []ir.Rule
 	for _, p := range products {
-		applied, restrict, ok := c.selfRefs(p.self, p.fam)
+		applied, restrict, ok := c.selfRefs(p.self, p.fam, ctx)
 		if !ok {
 			continue
 		}
-		peer := c.peerRefs(p.peer, p.fam)
+		peer := c.peerRefs(p.peer, p.fam, ctx)
 		if !p.peer.negated && len(peer) == 0 {
 			continue // a positive peer with no address matches nothing
 		}

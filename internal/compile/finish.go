@@ -89,6 +89,7 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 		return 0
 	})
 
+	c.warnForgers()
 	m.Warnings = c.warnings.sorted()
 	byObject := map[ir.ObjectRef][]ir.Warning{}
 	for _, w := range m.Warnings {

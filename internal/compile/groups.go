@@ -9,6 +9,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/ncptags"
 )
 
 // groupRegistry holds the content-addressed groups: a group's key is derived from the hash of its
@@ -93,20 +94,30 @@ func (c *compiler) tagGroupRef(terms []term) ir.Ref {
 
 // criterion renders a term as NCP tag matches: cluster, namespace (or "is a pod"), labels.
 func (c *compiler) criterion(t term) ir.Criterion {
-	tags := []ir.TagMatch{{Scope: scopeCluster, Tag: c.clusterID}}
+	tags := c.termTags(t)
+	out := make([]ir.TagMatch, len(tags))
+	for i, tag := range tags {
+		out[i] = ir.TagMatch{Scope: tag.Scope, Tag: tag.Tag}
+	}
+	return ir.Criterion{Tags: out}
+}
+
+// termTags are the tag conditions of a term's criterion (an empty Tag: any value).
+func (c *compiler) termTags(t term) []ncptags.Tag {
+	tags := []ncptags.Tag{{Scope: ncptags.ScopeCluster, Tag: c.clusterID}}
 	if t.ns != "" {
-		tags = append(tags, ir.TagMatch{Scope: scopeProject, Tag: t.ns})
+		tags = append(tags, ncptags.Tag{Scope: ncptags.ScopeProject, Tag: t.ns})
 	} else {
-		tags = append(tags, ir.TagMatch{Scope: scopePod})
+		tags = append(tags, ncptags.Tag{Scope: ncptags.ScopePod})
 	}
 	for _, r := range t.reqs {
-		m := ir.TagMatch{Scope: r.key}
+		m := ncptags.Tag{Scope: r.key}
 		if !r.exists {
 			m.Tag = r.value
 		}
 		tags = append(tags, m)
 	}
-	return ir.Criterion{Tags: tags}
+	return tags
 }
 
 func canonicalTerms(terms []term) string {

@@ -33,8 +33,9 @@ type ncpPort struct {
 }
 
 // ncpTags are the tags NCP puts on a pod's port: cluster, project, pod name, one per label. Like
-// NCP, it fits 30 tags per object (labels past 27 are dropped, in key order here) and truncates
-// keys past 128 characters.
+// NCP, it copies every label, keys in NCP's own scopes included (a label ncp/project=z1 gives the
+// port a second, forged project tag, which the compiler must never trust), fits 30 tags per object
+// (labels past 27 are dropped, in key order here) and truncates keys past 128 characters.
 func ncpTags(cluster, ns, name string, labels map[string]string) []ir.TagMatch {
 	tags := []ir.TagMatch{{Scope: "ncp/cluster", Tag: cluster}, {Scope: "ncp/project", Tag: ns}, {Scope: "ncp/pod", Tag: name}}
 	keys := make([]string, 0, len(labels))

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/microseg/microseg/internal/ncptags"
 )
 
 // namespaceNameLabel is set by the API server on every namespace to the namespace's name.
@@ -25,6 +27,8 @@ type snapshot struct {
 	// hazards say where tag criteria on pod labels would not be exact (see tagHazards).
 	nsHazards     []tagHazards // by namespace index
 	globalHazards tagHazards
+	// forgers are the pods with a label in a reserved tag scope (see forgery.go), ascending.
+	forgers []int32
 }
 
 // pod is one live pod: not host-network, not finished (Succeeded/Failed pods may have handed their
@@ -35,6 +39,10 @@ type pod struct {
 	labels map[string]string
 	ips    []netip.Addr // sorted, unique
 	ports  []containerPort
+	// reserved are the keys of the pod's labels in a reserved tag scope, sorted; portTags (set
+	// only then) are every tag its logical port may carry, forged ones included.
+	reserved []string
+	portTags []ncptags.Tag
 }
 
 // containerPort is a named container port, the target of a named port.
@@ -54,7 +62,9 @@ func isLive(p *corev1.Pod) bool {
 	return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
 }
 
-func newSnapshot(namespaces []corev1.Namespace, pods []corev1.Pod, maxLabelTags, maxScopeLen int) *snapshot {
+// newSnapshot indexes the namespaces and pods; layout is NCP's tag layout under the NSX limits
+// in force, cluster the value of its ncp/cluster tag.
+func newSnapshot(namespaces []corev1.Namespace, pods []corev1.Pod, cluster string, layout ncptags.Limits) *snapshot {
 	s := &snapshot{nsIndex: map[string]int32{}}
 	labelsByNS := map[string]map[string]string{}
 	for i := range namespaces {
@@ -105,11 +115,16 @@ func newSnapshot(namespaces []corev1.Namespace, pods []corev1.Pod, maxLabelTags,
 		}
 		idx := int32(len(s.pods))
 		ns := s.nsIndex[p.Namespace]
-		s.pods = append(s.pods, pod{ns: ns, name: p.Name, labels: p.Labels, ips: podIPs(p), ports: podPorts(p)})
+		np := pod{ns: ns, name: p.Name, labels: p.Labels, ips: podIPs(p), ports: podPorts(p)}
+		if np.reserved = ncptags.ReservedLabels(p.Labels); np.reserved != nil {
+			np.portTags = layout.PossiblePortTags(cluster, ncptags.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels})
+			s.forgers = append(s.forgers, idx)
+		}
+		s.pods = append(s.pods, np)
 		s.podsByNS[ns] = append(s.podsByNS[ns], idx)
 		s.allPods = append(s.allPods, idx)
 	}
-	s.computeHazards(maxLabelTags, maxScopeLen)
+	s.computeHazards(layout)
 	return s
 }
 
@@ -196,11 +211,11 @@ type tagHazards struct {
 	pairSpellings map[string][]string
 }
 
-func (s *snapshot) computeHazards(maxLabelTags, maxScopeLen int) {
+func (s *snapshot) computeHazards(layout ncptags.Limits) {
 	s.nsHazards = make([]tagHazards, len(s.nsNames))
-	global := newHazardBuilder(maxLabelTags, maxScopeLen)
+	global := newHazardBuilder(layout)
 	for ns := range s.nsNames {
-		b := newHazardBuilder(maxLabelTags, maxScopeLen)
+		b := newHazardBuilder(layout)
 		for _, i := range s.podsByNS[ns] {
 			b.addPod(s.pods[i].labels)
 			global.addPod(s.pods[i].labels)
@@ -212,27 +227,23 @@ func (s *snapshot) computeHazards(maxLabelTags, maxScopeLen int) {
 
 // hazardBuilder collects the distinct spellings of every case-folded label key and pair.
 type hazardBuilder struct {
-	maxLabelTags, maxScopeLen int
-	overLabelled              bool
-	keys, pairs               map[string]map[string]bool // folded form → spellings
+	layout       ncptags.Limits
+	overLabelled bool
+	keys, pairs  map[string]map[string]bool // folded form → spellings
 }
 
-func newHazardBuilder(maxLabelTags, maxScopeLen int) *hazardBuilder {
-	return &hazardBuilder{maxLabelTags: maxLabelTags, maxScopeLen: maxScopeLen,
-		keys: map[string]map[string]bool{}, pairs: map[string]map[string]bool{}}
+func newHazardBuilder(layout ncptags.Limits) *hazardBuilder {
+	return &hazardBuilder{layout: layout, keys: map[string]map[string]bool{}, pairs: map[string]map[string]bool{}}
 }
 
 func (b *hazardBuilder) addPod(labels map[string]string) {
-	if len(labels) > b.maxLabelTags {
+	if len(labels) > b.layout.MaxLabelTags() {
 		b.overLabelled = true
 	}
 	for k, v := range labels {
 		// NCP truncates a key longer than the scope limit; the truncated spelling is what NSX
 		// compares, so it competes with other keys of that spelling.
-		tk := k
-		if len(tk) > b.maxScopeLen {
-			tk = tk[:b.maxScopeLen]
-		}
+		tk := b.layout.Scope(k)
 		note(b.keys, strings.ToLower(tk), tk)
 		note(b.pairs, strings.ToLower(tk)+"="+strings.ToLower(v), tk+"="+v)
 	}

@@ -3,16 +3,8 @@ package compile
 import (
 	"slices"
 	"strings"
-)
 
-// NCP's tag scopes on pod logical ports.
-const (
-	scopeCluster = "ncp/cluster"
-	scopeProject = "ncp/project"
-	scopePod     = "ncp/pod"
-	// ncpScopePrefix is reserved for NCP's own tags; a pod label with this prefix is never used
-	// as a tag criterion.
-	ncpScopePrefix = "ncp/"
+	"github.com/microseg/microseg/internal/ncptags"
 )
 
 // term is one tag criterion: the pods of namespace ns (every namespace of the cluster when ns is
@@ -155,7 +147,9 @@ func (c *compiler) expressible(r labelReq, h *tagHazards) bool {
 	switch {
 	case len(r.key) > c.limits.MaxTagScopeLen, len(r.value) > c.limits.MaxTagValueLen:
 		return false // NCP truncates such keys/values when it copies them
-	case strings.HasPrefix(r.key, ncpScopePrefix):
+	case ncptags.IsReservedScope(r.key):
+		// NCP's own tags carry these scopes too (ncp/project=<namespace>…), and NSX may compare
+		// scopes without regard to case: such a condition would match pods without the label.
 		return false
 	case h.ambiguousKey(r.key):
 		return false

@@ -93,7 +93,42 @@ func g2world(g gen) testWorld {
 	for i := range g.n(5) {
 		w.in.ClusterSecurityPolicies = append(w.in.ClusterSecurityPolicies, g.clusterPolicy(i))
 	}
+	// Last, so that every earlier choice (and the worlds of earlier versions) stays the same.
+	g.forgeLabels(&w, nsCount)
 	return w
+}
+
+// forgeLabels gives some pods labels in NCP's reserved scopes, which NCP copies onto their ports
+// like any label: another namespace's ncp/project (exact or in another case), another pod's
+// ncp/pod, the cluster's own or another cluster's ncp/cluster. The reference semantics treat them
+// as ordinary labels, which is exactly what the DFW must realize. Pods of the other cluster only
+// forge what does not name this cluster: the compiler cannot see them (docs/security.md).
+func (g gen) forgeLabels(w *testWorld, nsCount int) {
+	forge := func(p *corev1.Pod, ours bool) {
+		if !g.chance(0.04) {
+			return
+		}
+		if p.Labels == nil {
+			p.Labels = map[string]string{}
+		}
+		other := fmt.Sprintf("ns%d", g.n(nsCount))
+		switch x := g.n(6); {
+		case x == 0:
+			p.Labels["ncp/Project"] = other // NSX ≥ 3 may compare scopes without regard to case
+		case x == 1:
+			p.Labels["ncp/pod"] = fmt.Sprintf("p%d", g.n(3))
+		case x == 2 && ours:
+			p.Labels["ncp/cluster"] = pick(g, "c1", "c2")
+		default:
+			p.Labels["ncp/project"] = other
+		}
+	}
+	for i := range w.in.Pods {
+		forge(&w.in.Pods[i], true)
+	}
+	for i := range w.foreign {
+		forge(&w.foreign[i], false)
+	}
 }
 
 func (g gen) pod(ns, i int, cluster string) corev1.Pod {

@@ -199,6 +199,8 @@ type ObjectRef struct {
 const (
 	KindClusterSecurityPolicy = "ClusterSecurityPolicy"
 	KindNetworkPolicy         = "NetworkPolicy"
+	// KindPod names a pod; only warnings name pods (ForgedIdentityLabel).
+	KindPod = "Pod"
 )
 
 // String is "Kind/name" or "Kind/namespace/name".
@@ -240,6 +242,11 @@ const (
 	WarnPassTooComplex = "PassRestrictionTooComplex"
 	// WarnInvalid: the object is invalid and was not compiled.
 	WarnInvalid = "Invalid"
+	// WarnForgedIdentityLabel: a pod's label uses a tag scope NCP reserves for its own identity
+	// tags (ncp/…), so its logical port carries a forged identity tag. On a policy: the tag group
+	// of this rule's subjects or peers would have matched that pod, and the rule uses addresses
+	// instead. On the pod (Object.Kind Pod): the label, and every rule it affected.
+	WarnForgedIdentityLabel = "ForgedIdentityLabel"
 )
 
 // Warning reports something about one object that NSX cannot express exactly, or an object that

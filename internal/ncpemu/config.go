@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/microseg/microseg/internal/ncptags"
 )
 
 // Defaults applied by Config.withDefaults.
@@ -86,8 +88,8 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("IPv6Pool: %w", err))
 		}
 	}
-	if len(c.ClusterName) > maxTagValue {
-		errs = append(errs, fmt.Errorf("ClusterName is longer than an NSX tag value (%d)", maxTagValue))
+	if len(c.ClusterName) > ncptags.DefaultLimits.MaxValueLen {
+		errs = append(errs, fmt.Errorf("ClusterName is longer than an NSX tag value (%d)", ncptags.DefaultLimits.MaxValueLen))
 	}
 	return errors.Join(errs...)
 }

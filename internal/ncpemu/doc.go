@@ -11,7 +11,8 @@
 //   - it gives every bound pod an IPv4 address, and an IPv6 one when an IPv6 pool is configured
 //     (dual stack), and reports the pod Running and Ready with all containers started;
 //   - it creates, updates and deletes the pod's logical port in NSX exactly as NCP tags it (see
-//     tags.go), and holds the pod with a finalizer until the port is gone;
+//     internal/ncptags: every label, reserved-looking keys such as ncp/project included), and holds
+//     the pod with a finalizer until the port is gone;
 //   - at start it rebuilds its address table from the pods (so addresses survive restarts) and
 //     deletes the ports of its cluster whose pods no longer exist.
 //

@@ -74,7 +74,7 @@ func (e *Emulator) listOwnPorts(ctx context.Context, attachmentID string) ([]nsx
 	}
 	var own []nsxclient.LogicalPort
 	for _, p := range all {
-		if hasTag(p, TagScopeCluster, e.cfg.ClusterName) {
+		if identity(p).Cluster == e.cfg.ClusterName {
 			own = append(own, p)
 		}
 	}

@@ -3,67 +3,28 @@ package ncpemu
 import (
 	"net/netip"
 	"slices"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/microseg/microseg/internal/ncptags"
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// NCP's tag scopes on a pod's logical port (facts doc, section 7.3).
-const (
-	TagScopeCluster = "ncp/cluster"
-	TagScopeProject = "ncp/project" // the pod's namespace
-	TagScopePod     = "ncp/pod"     // the pod's name
-)
+// maxDisplayName is NSX's limit on a display name.
+const maxDisplayName = 255
 
-// NSX limits on tags (facts doc, section 1.2).
-const (
-	maxTags        = 30
-	maxTagScope    = 128
-	maxTagValue    = 256
-	maxDisplayName = 255
-)
-
-// ncpTags are the tags NCP puts on a pod's port: its own three, then one per pod label with
-// scope = label key and tag = label value, in key order so that the same pod always yields the
-// same list (and an unchanged pod never causes a port update).
-//
-// Like NCP, the emulator truncates a key longer than 128 characters or a value longer than 256
-// when copying it (NCP docs, "Limits on Tags and Labels"): two long keys sharing a prefix then
-// collapse onto one scope, which is exactly the misapplied-rule hazard NCP warns about. Labels
-// beyond NSX's 30 tags per object are dropped, the highest keys first; NCP documents the limit
-// ("a pod can have no more than 25 labels") but not its behaviour past it. Kubernetes label keys
-// and values are ASCII, so truncating bytes never splits a character.
+// ncpTags are the tags NCP puts on a pod's port (ncptags.PortTags): its own three, then one per pod
+// label with scope = label key and tag = label value, in key order so that the same pod always
+// yields the same list (and an unchanged pod never causes a port update). Like NCP, it copies
+// every label, reserved-looking keys (ncp/project, …) included, truncates long keys and values,
+// and stops at NSX's 30 tags per object.
 func ncpTags(cluster string, pod *corev1.Pod) []nsxclient.Tag {
-	tags := []nsxclient.Tag{
-		tag(TagScopeCluster, cluster),
-		tag(TagScopeProject, pod.Namespace),
-		tag(TagScopePod, pod.Name),
+	tags := ncptags.PortTags(cluster, ncptags.Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels})
+	out := make([]nsxclient.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = nsxclient.Tag{Scope: t.Scope, Tag: t.Tag}
 	}
-	keys := make([]string, 0, len(pod.Labels))
-	for k := range pod.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if len(tags) == maxTags {
-			break
-		}
-		tags = append(tags, tag(k, pod.Labels[k]))
-	}
-	return tags
-}
-
-func tag(scope, value string) nsxclient.Tag {
-	return nsxclient.Tag{Scope: truncate(scope, maxTagScope), Tag: truncate(value, maxTagValue)}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+	return out
 }
 
 // desiredPort is the logical port NCP would have for pod with addrs: a CHILD VIF behind the
@@ -96,7 +57,10 @@ func podPort(cfg Config, pod *corev1.Pod, addrs []netip.Addr) nsxclient.LogicalP
 			},
 		},
 	}
-	p.DisplayName = truncate(pod.Namespace+"-"+pod.Name, maxDisplayName)
+	p.DisplayName = pod.Namespace + "-" + pod.Name
+	if len(p.DisplayName) > maxDisplayName {
+		p.DisplayName = p.DisplayName[:maxDisplayName]
+	}
 	p.Tags = ncpTags(cfg.ClusterName, pod)
 	for _, ip := range addrs {
 		p.AddressBindings = append(p.AddressBindings, nsxclient.PacketAddressClassifier{IPAddress: ip.String()})
@@ -128,20 +92,18 @@ func sameAttachment(a, b *nsxclient.LogicalPortAttachment) bool {
 	return *a.Context == *b.Context
 }
 
-// portOwner reads which pod a port of this cluster belongs to from its NCP tags.
-func portOwner(p nsxclient.LogicalPort) (namespace, name string) {
-	for _, t := range p.Tags {
-		switch t.Scope {
-		case TagScopeProject:
-			namespace = t.Tag
-		case TagScopePod:
-			name = t.Tag
-		}
+// identity is who NCP's own tags say a port belongs to; labels that forge an identity tag are
+// ignored (ncptags.IdentityOf).
+func identity(p nsxclient.LogicalPort) ncptags.Identity {
+	tags := make([]ncptags.Tag, len(p.Tags))
+	for i, t := range p.Tags {
+		tags[i] = ncptags.Tag{Scope: t.Scope, Tag: t.Tag}
 	}
-	return namespace, name
+	return ncptags.IdentityOf(tags)
 }
 
-// hasTag reports whether p carries scope=value.
-func hasTag(p nsxclient.LogicalPort, scope, value string) bool {
-	return slices.Contains(p.Tags, nsxclient.Tag{Scope: scope, Tag: value})
+// portOwner reads which pod a port of this cluster belongs to.
+func portOwner(p nsxclient.LogicalPort) (namespace, name string) {
+	id := identity(p)
+	return id.Namespace, id.Pod
 }

@@ -1,47 +1,43 @@
 package ncpemu
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/microseg/microseg/internal/ncptags"
 	"github.com/microseg/microseg/nsxclient"
 )
 
-func TestNCPTagsAreTheNCPTagsThenTheLabelsInKeyOrder(t *testing.T) {
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1",
-		Labels: map[string]string{"tier": "frontend", "app": "web"}}}
+// The layout itself is ncptags'; these check that the emulator writes exactly it, forged-looking
+// labels included, and reads a port's owner from NCP's own tags only.
+
+func TestNCPTagsAreNCPsLayoutLabelsIncluded(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "x1", Name: "spoofer",
+		Labels: map[string]string{"app": "service-c", "ncp/project": "z1"}}}
 	want := []nsxclient.Tag{
-		{Scope: "ncp/cluster", Tag: "c1"}, {Scope: "ncp/project", Tag: "shop"}, {Scope: "ncp/pod", Tag: "web-1"},
-		{Scope: "app", Tag: "web"}, {Scope: "tier", Tag: "frontend"},
+		{Scope: "ncp/cluster", Tag: "c1"}, {Scope: "ncp/project", Tag: "x1"}, {Scope: "ncp/pod", Tag: "spoofer"},
+		{Scope: "app", Tag: "service-c"}, {Scope: "ncp/project", Tag: "z1"},
 	}
 	if got := ncpTags("c1", pod); !slices.Equal(got, want) {
-		t.Fatalf("tags = %v\nwant %v", got, want)
+		t.Fatalf("tags = %v\nwant %v (NCP copies every label, reserved-looking keys included)", got, want)
+	}
+	layout := ncptags.PortTags("c1", ncptags.Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels})
+	if len(layout) != len(want) {
+		t.Fatalf("ncptags.PortTags has %d tags, the emulator %d", len(layout), len(want))
 	}
 }
 
-func TestNCPTagsTruncateLikeNCPAndStopAtThirty(t *testing.T) {
-	long := "example.com/" + strings.Repeat("k", 200)
-	labels := map[string]string{long: "v"}
-	for i := range 40 {
-		labels[fmt.Sprintf("l%02d", i)] = "x"
+func TestPortOwnerAndClusterComeFromNCPsOwnTags(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "x1", Name: "spoofer", UID: "u1",
+		Labels: map[string]string{"ncp/cluster": "other", "ncp/pod": "service-c-0", "ncp/project": "z1"}}}
+	port := PortForPod(Config{ClusterName: "c1"}, pod, nil)
+	if ns, name := portOwner(port); ns != "x1" || name != "spoofer" {
+		t.Fatalf("owner %s/%s; want x1/spoofer whatever the pod's labels say", ns, name)
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p", Labels: labels}}
-	got := ncpTags("c", pod)
-	if len(got) != maxTags {
-		t.Fatalf("%d tags; NSX allows %d", len(got), maxTags)
-	}
-	if got[3].Scope != long[:maxTagScope] {
-		t.Fatalf("long key became scope %q; want it cut to %d characters", got[3].Scope, maxTagScope)
-	}
-	if last := got[maxTags-1].Scope; last != "l25" {
-		t.Fatalf("last kept label %q; want the highest keys dropped (l25 kept)", last)
-	}
-	if v := tag("s", strings.Repeat("v", 300)).Tag; len(v) != maxTagValue {
-		t.Fatalf("value of %d characters; want %d", len(v), maxTagValue)
+	if got := identity(port).Cluster; got != "c1" {
+		t.Fatalf("cluster %q; want c1: a forged ncp/cluster label must not make another cluster's emulator take the port", got)
 	}
 }

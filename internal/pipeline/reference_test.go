@@ -2,13 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/microseg/microseg/internal/reference"
-
-	"github.com/microseg/microseg/internal/manifest"
-	"github.com/microseg/microseg/internal/testenv"
 )
 
 // referenceTable is the design notes' reference table.
@@ -17,20 +13,8 @@ var referenceTable = reference.Table
 // TestReferenceScenarioFromSamples runs config/samples through the real pipeline and checks the
 // design notes' table for every replica pair, on the port the pods serve (8080, named http).
 func TestReferenceScenarioFromSamples(t *testing.T) {
-	root, err := testenv.ProjectRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.ReadPaths(filepath.Join(root, "config", "samples"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _, err := FromObjects(objs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	r, err := Run(ctx, w, Options{})
+	r, err := Run(ctx, worldFrom(t, "config/samples"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

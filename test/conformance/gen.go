@@ -92,6 +92,8 @@ var RequiredConstructs = []string{
 	// addresses and pods
 	"cidr/v4", "cidr/v6", "cidr/universe", "cidr/coversPods", "cidr/outside", "world/dualStack", "world/tightLimits", "world/smallPassBudget", "world/large",
 	"pod/namedPortSameNameDifferentNumbers", "pod/initContainerPort", "pod/caseVariantLabel", "pod/manyLabels", "pod/pending", "pod/hostNetwork",
+	// labels in NCP's reserved tag scopes, which NCP copies onto the port like any label
+	"pod/forged/ncp/project", "pod/forged/ncp/Project", "pod/forged/ncp/pod", "pod/forged/ncp/cluster",
 }
 
 // Generate builds the world of one seed.
@@ -147,7 +149,34 @@ func Generate(seed uint64) *GenWorld {
 	}
 	g.networkPolicies(&w.Raw)
 	g.csps(&w.Raw)
+	// Last, so that every earlier choice stays what it was for the seed.
+	g.forgeLabels(&w.Raw)
 	return w
+}
+
+// forgeLabels gives some pods a label in NCP's reserved tag scopes, as a tenant may: another
+// namespace's ncp/project (or ncp/Project, equal up to case), another pod's ncp/pod, or an
+// ncp/cluster. NCP copies it onto the pod's port beside its own identity tag, so the port carries
+// two projects (pods, clusters). The oracle treats it as the ordinary label it is, which is what
+// microseg must realize: the pod keeps its own namespace's identity and no other.
+func (g *gen) forgeLabels(w *pipeline.World) {
+	for i := range w.Pods {
+		p := &w.Pods[i]
+		if p.Spec.HostNetwork || p.Status.Phase != corev1.PodRunning || !g.chance(0.06) {
+			continue
+		}
+		key, value := "ncp/project", pick(g, g.nsNames...)
+		switch g.n(5) {
+		case 0:
+			key = "ncp/Project"
+		case 1:
+			key, value = "ncp/pod", fmt.Sprintf("pod-%d", g.n(3))
+		case 2:
+			key, value = "ncp/cluster", pick(g, pipeline.DefaultClusterID, "another-cluster")
+		}
+		p.Labels[key] = value
+		g.cov.add("pod/forged/" + key)
+	}
 }
 
 type gen struct {

@@ -1,0 +1,56 @@
+package ncptags
+
+import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestReservedScopesAreNCPsWhateverTheCase(t *testing.T) {
+	for key, want := range map[string]bool{
+		"ncp/project": true, "ncp/pod": true, "ncp/cluster": true, "ncp/anything-else": true,
+		"NCP/Project": true, "Ncp/cluster": true,
+		"ncp": false, "ncp.io/project": false, "app": false, "example.com/ncp": false, "ncpx/project": false,
+	} {
+		if got := IsReservedScope(key); got != want {
+			t.Errorf("IsReservedScope(%q) = %v, want %v", key, got, want)
+		}
+	}
+	got := ReservedLabels(map[string]string{"app": "a", "ncp/project": "z1", "NCP/pod": "p", "tier": "t"})
+	if !slices.Equal(got, []string{"NCP/pod", "ncp/project"}) {
+		t.Fatalf("ReservedLabels = %v", got)
+	}
+	for _, p := range ReservedScopePrefixes() {
+		if p != strings.ToLower(p) || !IsReservedScope(p+"x") {
+			t.Errorf("reserved prefix %q must be lower case and reserved", p)
+		}
+	}
+}
+
+// TestOnlyTheStandardLibrary keeps the package free of dependencies, so that every consumer (the
+// CLI included) can import it without linking Kubernetes or controller-runtime.
+func TestOnlyTheStandardLibrary(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range parsed.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+				t.Errorf("%s imports %s; ncptags must depend on the standard library only", f, path)
+			}
+		}
+	}
+}
