@@ -74,7 +74,9 @@ func prule(id, action string, seq int64, opts ...pruleOpt) nsxclient.PolicyRule 
 }
 
 func src(paths ...string) pruleOpt { return func(r *nsxclient.PolicyRule) { r.SourceGroups = paths } }
-func dst(paths ...string) pruleOpt { return func(r *nsxclient.PolicyRule) { r.DestinationGroups = paths } }
+func dst(paths ...string) pruleOpt {
+	return func(r *nsxclient.PolicyRule) { r.DestinationGroups = paths }
+}
 func pscope(paths ...string) pruleOpt {
 	return func(r *nsxclient.PolicyRule) { r.Scope = paths }
 }
