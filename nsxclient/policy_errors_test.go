@@ -1,18 +1,13 @@
 package nsxclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-logr/logr/funcr"
 )
 
 // TestPolicyErrorClassification checks the typed errors of Policy API answers.
@@ -138,13 +133,7 @@ func TestWaitForRealization(t *testing.T) {
 // failures with a maximally verbose logger: the shared core must keep credentials out of logs
 // and errors for the Policy API too.
 func TestPolicyCallsNeverLeakSecrets(t *testing.T) {
-	var logMu sync.Mutex
-	var logs bytes.Buffer
-	logger := funcr.New(func(prefix, args string) {
-		logMu.Lock()
-		fmt.Fprintln(&logs, prefix, args)
-		logMu.Unlock()
-	}, funcr.Options{Verbosity: 10})
+	logger, logText := verboseLogger()
 	s := newSessionNSX(t)
 	inner := s.currentHandler()
 	var calls atomic.Int32
@@ -175,18 +164,5 @@ func TestPolicyCallsNeverLeakSecrets(t *testing.T) {
 			errs = append(errs, err.Error())
 		}
 	}
-	for _, ci := range obs.all() {
-		if ci.Err != nil {
-			errs = append(errs, ci.Err.Error())
-		}
-	}
-	logMu.Lock()
-	logText := logs.String()
-	logMu.Unlock()
-	if !strings.Contains(logText, "Retrying NSX request") || !strings.Contains(logText, "logging in again") {
-		t.Fatalf("the scenario did not exercise retries and re-logins; logs:\n%s", logText)
-	}
-	secrets := secretsIn("secretcookie", "secrettoken")
-	assertNoSecrets(t, "logs", logText, secrets)
-	assertNoSecrets(t, "errors", strings.Join(errs, "\n"), secrets)
+	checkLogsAndErrors(t, logText(), append(errs, observedErrors(&obs)...), secretsIn("secretcookie", "secrettoken"))
 }

@@ -14,38 +14,42 @@ import (
 // policyView returns what a reader sees of o. Stored objects are shared, so only fields set here
 // differ from the stored copy; the reply is encoded under the state lock.
 func (s *Server) policyView(o *pobj, user string) any {
-	protection := s.protectionFor(o, user)
-	switch v := o.obj.(type) {
-	case *nsxclient.PolicyDomain:
-		out := *v
-		out.Protection = protection
-		return &out
+	out := shallowCopy(o.obj)
+	policyResourceOf(out).Protection = s.protectionFor(o, user)
+	switch v := out.(type) {
 	case *nsxclient.PolicyGroup:
-		out := *v
-		out.Protection = protection
-		out.State = groupState(s.realizationState(o))
-		return &out
-	case *nsxclient.SecurityPolicy:
-		out := *v
-		out.Protection = protection
-		return &out
+		v.State = groupState(s.realizationState(o))
 	case *nsxclient.PolicyRule:
-		out := *v
-		out.Protection = protection
-		if out.IsDefault {
-			out.Action = s.st.managerDefaultRule().Action
+		if v.IsDefault {
+			v.Action = s.st.managerDefaultRule().Action
 		}
-		return &out
-	case *nsxclient.Segment:
-		out := *v
-		out.Protection = protection
-		return &out
-	case *nsxclient.SegmentPort:
-		out := *v
-		out.Protection = protection
-		return &out
 	}
-	return o.obj
+	return out
+}
+
+// shallowCopy copies a stored object's struct; its slices stay shared with the stored object.
+func shallowCopy(obj any) any {
+	switch v := obj.(type) {
+	case *nsxclient.PolicyDomain:
+		c := *v
+		return &c
+	case *nsxclient.PolicyGroup:
+		c := *v
+		return &c
+	case *nsxclient.SecurityPolicy:
+		c := *v
+		return &c
+	case *nsxclient.PolicyRule:
+		c := *v
+		return &c
+	case *nsxclient.Segment:
+		c := *v
+		return &c
+	case *nsxclient.SegmentPort:
+		c := *v
+		return &c
+	}
+	panic("nsxsim: not a Policy object")
 }
 
 // protectionFor is _protection as user sees it: objects of a protected principal identity need
