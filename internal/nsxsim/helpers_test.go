@@ -44,7 +44,7 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	return e
 }
 
-// specChecked validates each /api/v1 response against the NSX spec (when ../shared has it) and
+// specChecked validates each /api/v1 response against the vendor spec (when it is present) and
 // each /policy/api/v1 response against the Policy API table.
 func specChecked(t *testing.T, next http.Handler) http.Handler {
 	manager := nsxspec.LoadIfPresent(t)
