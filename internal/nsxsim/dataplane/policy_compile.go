@@ -72,6 +72,7 @@ func (dp *Dataplane) compilePolicy(ps *PolicySnapshot) {
 			set.add(i)
 		}
 	}
+	pg.indexTags()
 	plane := &policyPlane{groups: map[string]*pgroup{}}
 	for _, path := range sortedKeys(ps.Groups) {
 		plane.groups[path] = pg.get(path)

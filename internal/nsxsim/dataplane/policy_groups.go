@@ -45,6 +45,68 @@ type policyGroups struct {
 	done       map[string]*pgroup
 	inProgress map[string]bool
 	segPorts   map[string]portSet // segment path → ports on it
+	// segmentPorts are the indexes of the ports that are segment ports; byTag, byScope and
+	// byValue index their tags, lower-cased, so that the common condition (a tag EQUALS) is a
+	// lookup rather than a scan of every port.
+	segmentPorts            []int
+	byTag, byScope, byValue map[string][]int
+	segments                []string // keys of segPorts, sorted
+}
+
+// indexTags fills the tag indexes.
+func (pg *policyGroups) indexTags() {
+	pg.byTag, pg.byScope, pg.byValue = map[string][]int{}, map[string][]int{}, map[string][]int{}
+	pg.segments = sortedKeys(pg.segPorts)
+	for i := range pg.dp.ports {
+		p := &pg.dp.ports[i]
+		if p.policyPath == "" {
+			continue
+		}
+		pg.segmentPorts = append(pg.segmentPorts, i)
+		for _, t := range p.tags {
+			scope, tag := strings.ToLower(t.Scope), strings.ToLower(t.Tag)
+			pg.byTag[scope+"\x00"+tag] = append(pg.byTag[scope+"\x00"+tag], i)
+			pg.byScope[scope] = append(pg.byScope[scope], i)
+			pg.byValue[tag] = append(pg.byValue[tag], i)
+		}
+	}
+}
+
+// conditionPorts returns the ports a Condition selects.
+func (pg *policyGroups) conditionPorts(e nsxclient.PolicyExpression, into portSet) {
+	switch {
+	case e.MemberType == nsxclient.MemberSegment:
+		for _, seg := range pg.segments {
+			s := pg.snap.Segments[seg]
+			if (e.Key == nsxclient.ConditionKeyTag && tagConditionMatches(e, s.Tags)) ||
+				(e.Key == nsxclient.ConditionKeyName && valueMatches(e.Operator, s.DisplayName, e.Value)) {
+				into.addAll(pg.segPorts[seg])
+			}
+		}
+		return
+	case e.MemberType == nsxclient.MemberSegmentPort && e.Key == nsxclient.ConditionKeyTag &&
+		(e.Operator == "" || e.Operator == nsxclient.OperatorEquals) && e.ScopeOperator != nsxclient.OperatorNotEquals:
+		scope, tag := nsxclient.SplitTagValue(e.Value)
+		scope, tag = strings.ToLower(scope), strings.ToLower(tag)
+		var hits []int
+		switch {
+		case scope != "" && tag != "":
+			hits = pg.byTag[scope+"\x00"+tag]
+		case scope != "":
+			hits = pg.byScope[scope]
+		default:
+			hits = pg.byValue[tag]
+		}
+		for _, i := range hits {
+			into.add(i)
+		}
+		return
+	}
+	for _, i := range pg.segmentPorts {
+		if pg.conditionMatches(e, &pg.dp.ports[i]) {
+			into.add(i)
+		}
+	}
 }
 
 func (pg *policyGroups) get(path string) *pgroup {
@@ -95,11 +157,7 @@ func (pg *policyGroups) evalTerm(e nsxclient.PolicyExpression) *pgroup {
 	t := &pgroup{ports: newPortSet(len(pg.dp.ports))}
 	switch e.ResourceType {
 	case nsxclient.ExprCondition:
-		for i := range pg.dp.ports {
-			if pg.conditionMatches(e, &pg.dp.ports[i]) {
-				t.ports.add(i)
-			}
-		}
+		pg.conditionPorts(e, t.ports)
 	case nsxclient.ExprNested:
 		return pg.evalList(e.Expressions) // validation keeps nested lists AND-only
 	case nsxclient.ExprIPAddress:
