@@ -123,13 +123,10 @@ func policyPut[T any](ctx context.Context, p *PolicyClient, body any, template s
 }
 
 // policyDelete sends a DELETE.
-func (p *PolicyClient) policyDelete(ctx context.Context, query url.Values, template string, args ...string) error {
+func (p *PolicyClient) policyDelete(ctx context.Context, template string, args ...string) error {
 	r, err := newPolicyRequest(http.MethodDelete, template, args...)
 	if err != nil {
 		return err
-	}
-	for k, vs := range query {
-		r.query[k] = vs
 	}
 	return p.c.doJSON(ctx, r, nil)
 }

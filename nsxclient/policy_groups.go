@@ -36,7 +36,7 @@ func (p *PolicyClient) PutGroup(ctx context.Context, domain string, g PolicyGrou
 // DeleteGroup deletes a group. A group still referenced by a rule, a policy scope or another
 // group fails with ErrInUse; a group that is already gone with ErrNotFound.
 func (p *PolicyClient) DeleteGroup(ctx context.Context, domain, id string) error {
-	return p.policyDelete(ctx, nil, pGroup, domain, id)
+	return p.policyDelete(ctx, pGroup, domain, id)
 }
 
 // GroupSegmentPortMembers returns the segment ports that are effective members of a group.

@@ -26,7 +26,7 @@ func (p *PolicyClient) PatchDomain(ctx context.Context, d PolicyDomain) error {
 // DeleteDomain deletes an empty domain (delete its groups and policies first, or delete the
 // whole subtree with PatchInfra: a ChildDomain node with MarkedForDelete).
 func (p *PolicyClient) DeleteDomain(ctx context.Context, id string) error {
-	return p.policyDelete(ctx, nil, pDomain, id)
+	return p.policyDelete(ctx, pDomain, id)
 }
 
 // PatchInfra applies a hierarchical body in one call (PATCH /infra): every object in it is

@@ -36,7 +36,7 @@ func (p *PolicyClient) PutSecurityPolicy(ctx context.Context, domain string, sp 
 
 // DeleteSecurityPolicy deletes a security policy and its rules.
 func (p *PolicyClient) DeleteSecurityPolicy(ctx context.Context, domain, id string) error {
-	return p.policyDelete(ctx, nil, pPolicy, domain, id)
+	return p.policyDelete(ctx, pPolicy, domain, id)
 }
 
 // ListRules returns every rule of a security policy, ordered by sequence_number.
@@ -62,5 +62,5 @@ func (p *PolicyClient) PutRule(ctx context.Context, domain, policy string, r Pol
 
 // DeleteRule deletes a rule.
 func (p *PolicyClient) DeleteRule(ctx context.Context, domain, policy, id string) error {
-	return p.policyDelete(ctx, nil, pRule, domain, policy, id)
+	return p.policyDelete(ctx, pRule, domain, policy, id)
 }

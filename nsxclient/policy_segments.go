@@ -19,7 +19,7 @@ func (p *PolicyClient) PatchSegment(ctx context.Context, s Segment) error {
 
 // DeleteSegment deletes a segment that has no ports.
 func (p *PolicyClient) DeleteSegment(ctx context.Context, id string) error {
-	return p.policyDelete(ctx, nil, pSegment, id)
+	return p.policyDelete(ctx, pSegment, id)
 }
 
 // ListSegmentPorts returns every port of a segment.
@@ -44,5 +44,5 @@ func (p *PolicyClient) PutSegmentPort(ctx context.Context, segment string, sp Se
 
 // DeleteSegmentPort deletes a port of a segment.
 func (p *PolicyClient) DeleteSegmentPort(ctx context.Context, segment, id string) error {
-	return p.policyDelete(ctx, nil, pSegmentPort, segment, id)
+	return p.policyDelete(ctx, pSegmentPort, segment, id)
 }

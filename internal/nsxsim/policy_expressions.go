@@ -125,10 +125,10 @@ func validateCondition(p *problems, at string, e nsxclient.PolicyExpression) {
 	p.enum(at+".key", e.Key, conditionKeys)
 	p.enum(at+".operator", e.Operator, conditionOperators)
 	p.enum(at+".scope_operator", e.ScopeOperator, []string{"EQUALS", "NOTEQUALS"})
-	switch {
-	case e.MemberType == "":
+	switch e.MemberType {
+	case "":
 		p.add("%s.member_type is a required field", at)
-	case e.MemberType == "LogicalPort" || e.MemberType == "LogicalSwitch":
+	case "LogicalPort", "LogicalSwitch":
 		p.add("%s.member_type %s is no longer supported in Policy groups; use SegmentPort or Segment", at, e.MemberType)
 	}
 	if e.Key == "" {

@@ -115,7 +115,7 @@ func (tx *policyTx) stamp(kind *policyKind, path, parent, id string, obj any, ex
 }
 
 // normalize applies NSX's defaults and clears read-only fields a client may have sent back.
-func (tx *policyTx) normalize(kind *policyKind, path, parent string, obj any, existing *pobj) *apiError {
+func (tx *policyTx) normalize(path, parent string, obj any, existing *pobj) *apiError {
 	switch o := obj.(type) {
 	case *nsxclient.PolicyDomain:
 		o.Children = nil

@@ -118,7 +118,7 @@ func (tx *policyTx) upsert(path string, body []byte, mode writeMode) *apiError {
 		return errPolicyInvalid(path, "%v", err)
 	}
 	tx.stamp(kind, path, parent, id, obj, existing)
-	if err := tx.normalize(kind, path, parent, obj, existing); err != nil {
+	if err := tx.normalize(path, parent, obj, existing); err != nil {
 		return err
 	}
 	if err := errPolicyInvalidAll(path, validatePolicyObject(obj)); err != nil {

@@ -34,8 +34,7 @@ func from(paths ...string) ruleOpt { return func(r *nsxclient.PolicyRule) { r.So
 func to(paths ...string) ruleOpt {
 	return func(r *nsxclient.PolicyRule) { r.DestinationGroups = paths }
 }
-func in() ruleOpt  { return func(r *nsxclient.PolicyRule) { r.Direction = nsxclient.DirectionIn } }
-func out() ruleOpt { return func(r *nsxclient.PolicyRule) { r.Direction = nsxclient.DirectionOut } }
+func in() ruleOpt { return func(r *nsxclient.PolicyRule) { r.Direction = nsxclient.DirectionIn } }
 func appliedTo(paths ...string) ruleOpt {
 	return func(r *nsxclient.PolicyRule) { r.Scope = paths }
 }

@@ -47,7 +47,7 @@ var dfwDefinitions = []definition{
 
 	{name: "SecurityPolicy", base: "PolicyResource", fields: []field{
 		opt("category", enum("Ethernet", "Emergency", "Infrastructure", "Environment", "Application")),
-		opt("sequence_number", intRange(0, 999999)),
+		opt("sequence_number", intUpTo(999999)),
 		opt("stateful", boolean()),
 		opt("tcp_strict", boolean()),
 		opt("scope", arrayMax(str(), 128)),
@@ -74,7 +74,7 @@ var dfwDefinitions = []definition{
 		opt("ip_protocol", enum("IPV4", "IPV6", "IPV4_IPV6")),
 		opt("logged", boolean()),
 		opt("disabled", boolean()),
-		opt("sequence_number", intRange(0, 2147483647)),
+		opt("sequence_number", intUpTo(2147483647)),
 		opt("tag", str()),
 		opt("notes", str()),
 		opt("rule_id", readOnly(integer())),
@@ -93,11 +93,11 @@ var dfwDefinitions = []definition{
 		opt("destination_ports", arrayMax(str(), 15)),
 	}},
 	{name: "IPProtocolServiceEntry", base: "ServiceEntry", fields: []field{
-		req("protocol_number", intRange(0, 255)),
+		req("protocol_number", intUpTo(255)),
 	}},
 	{name: "ICMPTypeServiceEntry", base: "ServiceEntry", fields: []field{
 		req("protocol", enum("ICMPv4", "ICMPv6")),
-		opt("icmp_type", intRange(0, 255)),
-		opt("icmp_code", intRange(0, 255)),
+		opt("icmp_type", intUpTo(255)),
+		opt("icmp_code", intUpTo(255)),
 	}},
 }

@@ -16,12 +16,12 @@ var segmentDefinitions = []definition{
 		opt("type", enum("PARENT", "CHILD", "INDEPENDENT", "STATIC")),
 		opt("context_id", str()),
 		opt("app_id", str()),
-		opt("traffic_tag", intRange(0, 4094)),
+		opt("traffic_tag", intUpTo(4094)),
 	}},
 	{name: "PortAddressBindingEntry", fields: []field{
 		opt("ip_address", str()),
 		opt("mac_address", str()),
-		opt("vlan_id", intRange(0, 4094)),
+		opt("vlan_id", intUpTo(4094)),
 	}},
 }
 
@@ -60,6 +60,6 @@ var realizationDefinitions = []definition{
 	}},
 	{name: "ConsolidatedStatus", fields: []field{
 		req("consolidated_status", enum("SUCCESS", "IN_PROGRESS", "ERROR", "UNKNOWN", "UNINITIALIZED",
-			"SANDBOXED_REALIZATION_PENDING", "DOWN", "DEGRAGED", "DISABLED")),
+			"SANDBOXED_REALIZATION_PENDING", "DOWN", "DEGRAGED", "DISABLED")), //nolint:misspell // NSX's own spelling of the enum value
 	}},
 }

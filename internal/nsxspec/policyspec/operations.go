@@ -27,7 +27,7 @@ func qreq(name string, s schema) param { return param{name: name, schema: s, req
 // listQuery are the parameters every Policy list takes.
 var listQuery = []param{
 	q("cursor", str()),
-	q("page_size", intRange(0, 1000)),
+	q("page_size", intUpTo(1000)),
 	q("include_mark_for_delete_objects", boolean()),
 	q("included_fields", str()),
 	q("sort_by", str()),

@@ -12,8 +12,9 @@ func enum(values ...string) schema { return schema{"type": "string", "enum": val
 
 func integer() schema { return schema{"type": "integer", "format": "int64"} }
 
-func intRange(lo, hi int64) schema {
-	return schema{"type": "integer", "format": "int64", "minimum": lo, "maximum": hi}
+// intUpTo is an integer from 0 to hi.
+func intUpTo(hi int64) schema {
+	return schema{"type": "integer", "format": "int64", "minimum": 0, "maximum": hi}
 }
 
 func boolean() schema { return schema{"type": "boolean"} }
