@@ -1,20 +1,19 @@
 package policyapi_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxspec"
 	"github.com/microseg/microseg/internal/nsxspec/policyspec"
+	"github.com/microseg/microseg/internal/nsxspec/speccheck"
 	"github.com/microseg/microseg/internal/testcerts"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -34,8 +33,8 @@ type harness struct {
 	srv    *httptest.Server
 	clock  *nsxsim.FakeClock // nil unless withFakeClock
 	caPEM  []byte
-	rep    *reporter
-	srvLog *syncBuffer
+	rep    *speccheck.Reporter
+	srvLog *speccheck.SyncBuffer
 
 	c *nsxclient.Client
 	p *nsxclient.PolicyClient
@@ -70,7 +69,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	for _, o := range opts {
 		o(&s)
 	}
-	h := &harness{t: t, rep: &reporter{test: t.Name(), expectations: map[string]int{}}, srvLog: &syncBuffer{}}
+	h := &harness{t: t, rep: ledger.NewReporter(t.Name()), srvLog: &speccheck.SyncBuffer{}}
 	if s.fakeClock {
 		h.clock = nsxsim.NewFakeClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 		s.sim.Clock = h.clock
@@ -78,9 +77,9 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	h.sim = nsxsim.New(s.sim)
 	var inner http.Handler = h.sim
 	if manager := nsxspec.LoadIfPresent(t); manager != nil {
-		inner = nsxspec.ValidatingHandler(manager, inner, h.rep.from("simulator (Manager API)"), "/sim/", "/policy/")
+		inner = nsxspec.ValidatingHandler(manager, inner, h.rep.From("simulator (Manager API)"), "/sim/", "/policy/")
 	}
-	handler := countingHandler{next: nsxspec.ValidatingHandler(policySpec, inner, h.rep.from("simulator"), "/sim/", "/api/")}
+	handler := ledger.CountingHandler(nsxspec.ValidatingHandler(policySpec, inner, h.rep.From("simulator"), "/sim/", "/api/"), isPolicyPath)
 	h.srv = httptest.NewUnstartedServer(handler)
 	h.srv.Config.ErrorLog = log.New(h.srvLog, "", 0)
 	if s.serverTLS != nil {
@@ -98,7 +97,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 
 func (h *harness) verify() {
 	recordCoverage(h.sim.Stats())
-	h.rep.verify(h.t)
+	h.rep.Verify(h.t)
 	if errs := h.srvLog.String(); strings.Contains(errs, "panic") {
 		h.t.Errorf("the simulator panicked:\n%s", errs)
 	}
@@ -121,7 +120,7 @@ func (h *harness) newClient(tlsEdit func(*tls.Config), edits ...func(*nsxclient.
 	policySpec, _ := policyspec.Spec()
 	var rt http.RoundTripper = base
 	if manager := nsxspec.LoadIfPresent(h.t); manager != nil {
-		rt = nsxspec.ValidatingTransport(manager, rt, h.rep.from("client (Manager API)"), "/sim/", "/policy/")
+		rt = nsxspec.ValidatingTransport(manager, rt, h.rep.From("client (Manager API)"), "/sim/", "/policy/")
 	}
 	cfg := nsxclient.Config{
 		Host:           h.srv.URL,
@@ -130,7 +129,7 @@ func (h *harness) newClient(tlsEdit func(*tls.Config), edits ...func(*nsxclient.
 		RetryBaseDelay: time.Millisecond,
 		RetryMaxDelay:  5 * time.Millisecond,
 		MaxRetryAfter:  5 * time.Millisecond,
-		Transport:      countingTransport{next: nsxspec.ValidatingTransport(policySpec, rt, h.rep.from("client"), "/sim/", "/api/")},
+		Transport:      ledger.CountingTransport(nsxspec.ValidatingTransport(policySpec, rt, h.rep.From("client"), "/sim/", "/api/"), isPolicyPath),
 	}
 	for _, e := range edits {
 		e(&cfg)
@@ -140,21 +139,4 @@ func (h *harness) newClient(tlsEdit func(*tls.Config), edits ...func(*nsxclient.
 		h.t.Fatalf("nsxclient.New: %v", err)
 	}
 	return c
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

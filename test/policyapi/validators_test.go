@@ -13,15 +13,12 @@ func TestTheValidatorsAreLive(t *testing.T) {
 	ctx := t.Context()
 	must(t, h.p.PatchGroup(ctx, dom, group("web", portTag("app", "web"))))
 	must(t, h.p.PatchSecurityPolicy(ctx, dom, policy("p", nsxclient.CategoryApplication, 1)))
-	h.rep.expect(`value "PASS" not in enum`)
+	h.rep.Expect(`value "PASS" not in enum`)
 	err := h.p.PatchRule(ctx, dom, "p", rule("bad", "PASS", 1, to(gpath("web"))))
 	if !nsxclient.IsValidation(err) {
 		t.Errorf("err = %v, want the simulator's validation error", err)
 	}
-	h.rep.mu.Lock()
-	hits := h.rep.expectations[`value "PASS" not in enum`]
-	h.rep.mu.Unlock()
-	if hits != 2 {
+	if hits := h.rep.Hits(`value "PASS" not in enum`); hits != 2 {
 		t.Errorf("the invalid request was reported %d times, want 2 (client and simulator)", hits)
 	}
 }
