@@ -64,10 +64,10 @@ func (c *Client) doJSON(ctx context.Context, r *request, out any) error {
 		return nil
 	}
 	if len(bytes.TrimSpace(resp.body)) == 0 {
-		return fmt.Errorf("nsx: %s %s: HTTP %d with an empty body where an object was expected", r.method, r.path, resp.status)
+		return fmt.Errorf("nsx: %s %s: HTTP %d with an empty body where an object was expected", r.method, r.shownPath(), resp.status)
 	}
 	if err := jsonUnmarshal(resp.body, out); err != nil {
-		return fmt.Errorf("nsx: %s %s: decoding the response: %w", r.method, r.path, err)
+		return fmt.Errorf("nsx: %s %s: decoding the response: %w", r.method, r.shownPath(), err)
 	}
 	return nil
 }
@@ -126,7 +126,7 @@ func (c *Client) finalError(r *request, o *outcome, attempts int) error {
 	return &TransportError{
 		Method:             r.method,
 		Endpoint:           r.endpoint(),
-		Path:               r.path,
+		Path:               r.shownPath(),
 		Attempts:           attempts,
 		MayHaveBeenApplied: o.sent && !r.replaySafe,
 		Err:                o.transportErr,
@@ -137,9 +137,9 @@ func (c *Client) finalError(r *request, o *outcome, attempts int) error {
 // context. Both are wrapped: errors.Is(err, context.Canceled) and IsXxx(err) both work.
 func (c *Client) stopped(ctx context.Context, r *request, last error) error {
 	if last == nil {
-		return fmt.Errorf("nsx: %s %s: %w", r.method, r.path, ctx.Err())
+		return fmt.Errorf("nsx: %s %s: %w", r.method, r.shownPath(), ctx.Err())
 	}
-	return fmt.Errorf("nsx: %s %s: %w (last attempt: %w)", r.method, r.path, ctx.Err(), last)
+	return fmt.Errorf("nsx: %s %s: %w (last attempt: %w)", r.method, r.shownPath(), ctx.Err(), last)
 }
 
 // attempt sends r once and reports the outcome to the Observer.
@@ -185,9 +185,9 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (o outcome) {
 
 	if err := c.limiter.Wait(ctx); err != nil {
 		if ctx.Err() != nil {
-			return outcome{final: true, finalErr: fmt.Errorf("nsx: %s %s: %w", r.method, r.path, ctx.Err())}
+			return outcome{final: true, finalErr: fmt.Errorf("nsx: %s %s: %w", r.method, r.shownPath(), ctx.Err())}
 		}
-		return outcome{final: true, finalErr: fmt.Errorf("nsx: %s %s: waiting for the client-side rate limiter: %w", r.method, r.path, err)}
+		return outcome{final: true, finalErr: fmt.Errorf("nsx: %s %s: waiting for the client-side rate limiter: %w", r.method, r.shownPath(), err)}
 	}
 	start = time.Now() // measure NSX, not our own rate limiter
 

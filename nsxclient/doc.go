@@ -1,8 +1,16 @@
-// Package nsxclient is microseg's typed client for the VMware NSX-T Manager API (/api/v1).
+// Package nsxclient is microseg's typed client for the VMware NSX Manager API (/api/v1) and the
+// NSX Policy API (/policy/api/v1).
 //
-// It covers what the operator needs to program the Distributed Firewall: firewall sections and
-// rules (with their ordering), NSGroups, IPSets and logical ports, plus session handling and a
-// health check. It has no Kubernetes dependencies.
+// It covers what the operator needs to program the Distributed Firewall: with the Manager API,
+// firewall sections and rules (with their ordering), NSGroups, IPSets and logical ports; with the
+// Policy API (Client.Policy), domains, groups, security policies and rules, the hierarchical API,
+// realization status and segment ports; plus session handling and health checks. It has no
+// Kubernetes dependencies.
+//
+// One Client talks to one manager over both APIs: they are served by the same HTTP service, so
+// they share the connection pool, the session, the credentials, the client-side rate limit, the
+// retry policy, the Observer and the typed errors. Each request names its API base path; Manager
+// endpoints are named relative to /api/v1 in metrics and errors, Policy endpoints in full.
 //
 // Behaviour that callers can rely on:
 //
@@ -20,7 +28,12 @@
 //     ErrNotFound. Reconcilers that re-read on ErrStaleRevision and treat ErrNotFound on delete as
 //     success handle both without special cases.
 //   - List methods follow cursors and return every page, or an error; never a partial list.
-//   - Every NSX error is an *APIError; use errors.Is with ErrStaleRevision, ErrNotFound, ErrInUse
-//     and ErrUnauthorized, or the IsXxx helpers, rather than comparing status codes.
+//   - Every NSX error is an *APIError; use errors.Is with ErrStaleRevision, ErrNotFound, ErrInUse,
+//     ErrUnauthorized, ErrPendingDelete and ErrValidation, or the IsXxx helpers, rather than
+//     comparing status codes.
+//   - Policy API writes are PATCH (create or update at a path the caller chose, so resending is
+//     harmless and they are retried like PUT), PUT (replace; needs the current _revision) and
+//     DELETE. A write to a path whose deletion NSX has not finished (400/500045) is retried with
+//     backoff; it reaches the caller as ErrPendingDelete only when the retries run out.
 //   - Credentials never appear in errors, logs or fmt output of Config and Client.
 package nsxclient

@@ -22,6 +22,15 @@ var (
 	// 403 or 98). A rejected client certificate fails the TLS handshake instead: a
 	// *TransportError.
 	ErrUnauthorized = errors.New("nsx: unauthorized")
+	// ErrPendingDelete: an object at this Policy path was deleted and NSX has not finished
+	// removing it (400 with error_code 500045), so it cannot be created again yet. The client
+	// retries this itself with backoff; the error reaches the caller only when the retries ran
+	// out.
+	ErrPendingDelete = errors.New("nsx: object at this path is still being deleted")
+	// ErrValidation: NSX refused the request body or parameters as invalid (400 that is none of
+	// the above and not an ownership refusal). Sending it again cannot help; the message names
+	// the field.
+	ErrValidation = errors.New("nsx: invalid request")
 )
 
 // Error codes that NSX and NSX clients treat as stale revisions besides plain 409 and 412.
@@ -49,6 +58,12 @@ func IsInUse(err error) bool { return errors.Is(err, ErrInUse) }
 // IsUnauthorized reports whether NSX rejected the client's credentials or session.
 func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
 
+// IsPendingDelete reports whether err means a Policy object at the path is still being deleted.
+func IsPendingDelete(err error) bool { return errors.Is(err, ErrPendingDelete) }
+
+// IsValidation reports whether NSX refused the request as invalid.
+func IsValidation(err error) bool { return errors.Is(err, ErrValidation) }
+
 // APIError is an HTTP error response from NSX.
 type APIError struct {
 	// StatusCode is the HTTP status.
@@ -58,7 +73,8 @@ type APIError struct {
 	// Endpoint is the low-cardinality endpoint template, e.g.
 	// "POST /firewall/sections/{id}?action=update_with_rules".
 	Endpoint string
-	// Path is the concrete request path relative to /api/v1 (with ids), for humans.
+	// Path is the concrete request path (with ids), for humans: relative to /api/v1 for the
+	// Manager API, in full ("/policy/api/v1/infra/...") for the Policy API.
 	Path string
 	// ErrorCode, Message, ModuleName, Details and RelatedErrors come from NSX's error body.
 	ErrorCode     int64
@@ -112,8 +128,23 @@ func (e *APIError) Is(target error) bool {
 		return e.isInUse()
 	case ErrUnauthorized:
 		return e.isUnauthorized()
+	case ErrPendingDelete:
+		return e.isPendingDelete()
+	case ErrValidation:
+		return e.isValidation()
 	}
 	return false
+}
+
+func (e *APIError) isPendingDelete() bool {
+	return e.StatusCode == http.StatusBadRequest && e.hasCode(ErrCodePendingDelete)
+}
+
+// isValidation is a 400 that no other classification claims: NSX reports malformed bodies,
+// unknown enum values, broken references and limit violations this way, with varying codes.
+func (e *APIError) isValidation() bool {
+	return e.StatusCode == http.StatusBadRequest && !e.isStaleRevision() && !e.isInUse() &&
+		!e.isPendingDelete() && !e.hasCode(ErrCodeNotOwner, errCodeNotOwnerVariant)
 }
 
 // hasCode reports whether the error or one of its related errors carries one of codes; NSX often
@@ -175,6 +206,8 @@ func (e *APIError) hint() string {
 		return "the object was changed since it was read (stale _revision): read it again, reapply the change and retry"
 	case e.isInUse():
 		return e.inUseHint()
+	case e.isPendingDelete():
+		return "NSX is still deleting an object at this path (deletion completes once it is removed from the hosts): wait and retry, or use another id"
 	case e.StatusCode == http.StatusNotFound:
 		return "the object does not exist; it may have been deleted"
 	case e.StatusCode == http.StatusUnauthorized:
@@ -191,6 +224,8 @@ func (e *APIError) hint() string {
 		return "the object is owned by another principal identity (for example NCP): it can only be changed with Config.AllowOverwrite"
 	case e.StatusCode == http.StatusBadRequest && e.hasCode(ErrCodeFieldValidation):
 		return "NSX rejected a field of the request body: see the message for which one"
+	case e.isValidation() && strings.HasPrefix(e.Endpoint, e.Method+" "+policyPrefix):
+		return "NSX rejected the request as invalid: see the message for the field or path it names"
 	case e.StatusCode == http.StatusLocked:
 		return "the firewall section is locked: unlock it in NSX first"
 	case e.StatusCode == http.StatusTooManyRequests:
@@ -216,7 +251,7 @@ func parseAPIError(r *request, status int, header http.Header, body []byte) *API
 		StatusCode:         status,
 		Method:             r.method,
 		Endpoint:           r.endpoint(),
-		Path:               r.path,
+		Path:               r.shownPath(),
 		conflictMeansInUse: r.conflictMeansInUse,
 	}
 	var eb APIErrorBody
@@ -329,6 +364,8 @@ func (e errAttemptTimeout) Error() string {
 // attached ports need detach, groups and IP sets need force.
 func (e *APIError) inUseHint() string {
 	switch {
+	case strings.HasPrefix(e.Endpoint, e.Method+" "+policyPrefix):
+		return "the object is still referenced (by a rule, a policy scope or another group's path expression) or still has children: remove those first; the Policy API has no force delete"
 	case strings.Contains(e.Endpoint, "/firewall/sections/"):
 		return "the section still has rules: delete them first, or delete the section with cascade"
 	case strings.Contains(e.Endpoint, "/logical-ports/"):

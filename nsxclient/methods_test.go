@@ -33,17 +33,7 @@ func TestMethodsSendTheDocumentedRequests(t *testing.T) {
 	portJSON := `{"id":"lp-1","_revision":4,"tags":[{"scope":"ncp/pod","tag":"web-0"}],"logical_switch_id":"ls-1","admin_state":"UP"}`
 	list := func(items string) string { return `{"results":[` + items + `],"result_count":1}` }
 
-	tests := []struct {
-		name   string
-		call   func(ctx context.Context, c *Client) (any, error)
-		method string
-		path   string
-		query  string // raw query, compared as url.Values
-		body   string // JSON; "" means no body
-		status int
-		resp   string
-		want   any // decoded result, compared with reflect.DeepEqual (nil: not checked)
-	}{
+	tests := []methodCase{
 		{
 			name:   "ListSections defaults to LAYER3",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.ListSections(ctx, ListSectionsOptions{}) },
@@ -331,6 +321,26 @@ func TestMethodsSendTheDocumentedRequests(t *testing.T) {
 			status: 200, resp: list(""),
 		},
 	}
+	runMethodCases(t, tests)
+}
+
+// methodCase is one client method and the exchange it must produce.
+type methodCase struct {
+	name   string
+	call   func(ctx context.Context, c *Client) (any, error)
+	method string
+	path   string
+	query  string // raw query, compared as url.Values
+	body   string // JSON; "" means no body
+	status int
+	resp   string
+	want   any // decoded result, compared with reflect.DeepEqual (nil: not checked)
+}
+
+// runMethodCases calls each method against a fake NSX answering tt.status and tt.resp, and
+// checks the one request it sent and the result it decoded.
+func runMethodCases(t *testing.T, tests []methodCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeNSX(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {

@@ -8,8 +8,9 @@ type CallInfo struct {
 	// Method is the HTTP method.
 	Method string
 	// Endpoint is a low-cardinality template, safe as a metric label, e.g.
-	// "POST /firewall/sections/{id}?action=update_with_rules". Paths are relative to /api/v1,
-	// except the session endpoints, which are given in full ("POST /api/session/create").
+	// "POST /firewall/sections/{id}?action=update_with_rules". Manager API paths are relative to
+	// /api/v1; Policy API paths ("PATCH /policy/api/v1/infra") and the session endpoints
+	// ("POST /api/session/create") are given in full.
 	Endpoint string
 	// StatusCode is the HTTP status, or 0 if there was no response (connection failure).
 	StatusCode int

@@ -23,14 +23,14 @@ func listAll[T any](ctx context.Context, c *Client, r *request) ([]T, error) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("nsx: listing %s failed on page %d after %d items; returning nothing rather than a partial list: %w",
-				r.path, page, len(all), err)
+				r.shownPath(), page, len(all), err)
 		}
 		all = append(all, lr.Results...)
 		if lr.Cursor == "" || strings.HasPrefix(lr.Cursor, "0000") {
 			return all, nil
 		}
 		if seen[lr.Cursor] {
-			return nil, fmt.Errorf("nsx: listing %s: NSX returned cursor %q twice (page %d); stopping to avoid an endless loop", r.path, lr.Cursor, page)
+			return nil, fmt.Errorf("nsx: listing %s: NSX returned cursor %q twice (page %d); stopping to avoid an endless loop", r.shownPath(), lr.Cursor, page)
 		}
 		seen[lr.Cursor] = true
 		r.query.Set("cursor", lr.Cursor)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 )
 
@@ -84,13 +85,7 @@ func TestFmtOfConfigAndClientNeverShowsSecrets(t *testing.T) {
 // TestSecretsNeverInLogsOrErrors runs the client through logins, re-logins, retries and failures
 // with a maximally verbose logger and checks that no secret reaches the log or an error.
 func TestSecretsNeverInLogsOrErrors(t *testing.T) {
-	var logMu sync.Mutex
-	var logs bytes.Buffer
-	logger := funcr.New(func(prefix, args string) {
-		logMu.Lock()
-		fmt.Fprintln(&logs, prefix, args)
-		logMu.Unlock()
-	}, funcr.Options{Verbosity: 10})
+	logger, logText := verboseLogger()
 
 	s := newSessionNSX(t)
 	var calls atomic.Int32
@@ -144,19 +139,43 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 	if !strings.Contains(err.Error(), redacted) {
 		t.Errorf("echoed password was not redacted: %v", err)
 	}
+	checkLogsAndErrors(t, logText(), append(errs, observedErrors(&obs)...), secretsIn("secretcookie", "secrettoken", "wrong-"+testPassword))
+}
+
+// verboseLogger returns a logger that records everything at every verbosity, and a function
+// returning what it recorded.
+func verboseLogger() (logr.Logger, func() string) {
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	logger := funcr.New(func(prefix, args string) {
+		mu.Lock()
+		fmt.Fprintln(&logs, prefix, args)
+		mu.Unlock()
+	}, funcr.Options{Verbosity: 10})
+	return logger, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+}
+
+func observedErrors(obs *observerLog) []string {
+	var errs []string
 	for _, ci := range obs.all() {
 		if ci.Err != nil {
 			errs = append(errs, ci.Err.Error())
 		}
 	}
+	return errs
+}
 
-	logMu.Lock()
-	logText := logs.String()
-	logMu.Unlock()
+// checkLogsAndErrors requires that the scenario retried and logged in again, and that no secret
+// reached the logs or an error.
+func checkLogsAndErrors(t *testing.T, logText string, errs, secrets []string) {
+	t.Helper()
 	if !strings.Contains(logText, "Retrying NSX request") || !strings.Contains(logText, "logging in again") {
 		t.Fatalf("the scenario did not exercise retries and re-logins; logs:\n%s", logText)
 	}
-	secrets := secretsIn("secretcookie", "secrettoken", "wrong-"+testPassword)
 	assertNoSecrets(t, "logs", logText, secrets)
 	assertNoSecrets(t, "errors", strings.Join(errs, "\n"), secrets)
 }

@@ -11,13 +11,21 @@ import (
 	"strings"
 )
 
-// apiPrefix is where the Manager API lives under Config.Host.
-const apiPrefix = "/api/v1"
+// API base paths under Config.Host. One manager serves both APIs over one HTTP service (same
+// authentication, sessions and rate limits), so one Client talks to both; each request names its
+// base.
+const (
+	apiPrefix    = "/api/v1"        // the Manager API
+	policyPrefix = "/policy/api/v1" // the Policy API
+)
 
 // request is one logical API call; do turns it into one or more HTTP attempts.
 type request struct {
 	method string
-	// template is the path relative to /api/v1 with placeholders, e.g. "/firewall/sections/{id}".
+	// base is the API base path the template and path are relative to: apiPrefix, policyPrefix,
+	// or "" for the session endpoints, which are given relative to the host.
+	base string
+	// template is the path relative to base with placeholders, e.g. "/firewall/sections/{id}".
 	// It names the endpoint in metrics and errors without the unbounded cardinality of ids.
 	template string
 	// path is template with the placeholders replaced by escaped ids.
@@ -41,9 +49,6 @@ type request struct {
 	// noRetry limits the call to a single attempt (besides a session re-login); for health
 	// checks, which must answer quickly rather than eventually.
 	noRetry bool
-	// outsideV1 marks session endpoints, which live under /api rather than /api/v1; their
-	// template and path are then relative to the host.
-	outsideV1 bool
 	// noAuth skips the authenticator (session create and destroy authenticate themselves).
 	noAuth bool
 	// session, if set, is sent instead of asking the authenticator (logout).
@@ -58,7 +63,16 @@ type request struct {
 // An empty id is refused: "PUT /ns-groups/" or "POST /firewall/sections/" would hit a different
 // endpoint (the latter creates a section) instead of failing.
 func newRequest(method, template string, args ...string) (*request, error) {
-	r := &request{method: method, template: template, query: url.Values{}}
+	return newRequestAt(apiPrefix, method, template, args...)
+}
+
+// newPolicyRequest is newRequest for the Policy API (/policy/api/v1).
+func newPolicyRequest(method, template string, args ...string) (*request, error) {
+	return newRequestAt(policyPrefix, method, template, args...)
+}
+
+func newRequestAt(base, method, template string, args ...string) (*request, error) {
+	r := &request{base: base, method: method, template: template, query: url.Values{}}
 	var b strings.Builder
 	rest := template
 	for {
@@ -87,7 +101,9 @@ func newRequest(method, template string, args ...string) (*request, error) {
 		return nil, fmt.Errorf("nsxclient: %s %s: too many path values", method, template)
 	}
 	r.path = b.String()
-	r.replaySafe = method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+	// PATCH (Policy API) creates or updates an object at a path the client chose, so sending it
+	// twice has the effect of once, like PUT.
+	r.replaySafe = method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete || method == http.MethodPatch
 	return r, nil
 }
 
@@ -110,22 +126,32 @@ func (r *request) withJSON(v any) error {
 }
 
 // endpoint is the low-cardinality name of the call, e.g.
-// "POST /firewall/sections/{id}?action=update_with_rules".
+// "POST /firewall/sections/{id}?action=update_with_rules". Manager API endpoints are named
+// relative to /api/v1 (as they always were); Policy API ones in full, from /policy/api/v1, so
+// that the two never collide in metrics.
 func (r *request) endpoint() string {
-	e := r.method + " " + r.template
+	e := r.method + " " + r.shown(r.template)
 	if r.action != "" {
 		e += "?action=" + r.action
 	}
 	return e
 }
 
+// shown returns p (the template or the path) as errors and metrics show it: relative to /api/v1
+// for the Manager API, from the host for everything else.
+func (r *request) shown(p string) string {
+	if r.base == apiPrefix {
+		return p
+	}
+	return r.base + p
+}
+
+// shownPath is the concrete path for messages (see shown).
+func (r *request) shownPath() string { return r.shown(r.path) }
+
 // url returns the absolute URL for r.
 func (c *Client) url(r *request) string {
-	p := apiPrefix + r.path
-	if r.outsideV1 {
-		p = r.path
-	}
-	u := c.baseURL.String() + p
+	u := c.baseURL.String() + r.base + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}

@@ -21,7 +21,9 @@ import (
 //   - 503 Service Unavailable (global concurrency limit, service restarting), honouring
 //     Retry-After;
 //   - 500 with error_code 607 ("API transaction aborted as MP cluster is reconfiguring"): the
-//     transaction was rolled back.
+//     transaction was rolled back;
+//   - 400 with error_code 500045 (Policy API: the path is still being deleted): nothing was
+//     applied, and the path frees up once the earlier delete is realized.
 //
 // Connection failures are different: whether NSX applied the request depends on whether it got
 // it. The client watches the wire (httptrace WroteRequest):
@@ -58,6 +60,12 @@ func (c *Client) decideRetry(r *request, o *outcome) retryDecision {
 		case http.StatusInternalServerError:
 			if o.apiErr.hasCode(ErrCodeReconfiguring) {
 				return retryDecision{retry: true, reason: "cluster reconfiguring (500/607)"}
+			}
+		case http.StatusBadRequest:
+			if o.apiErr.isPendingDelete() {
+				// NSX refused without applying anything; the path frees up once the earlier
+				// delete is realized, so waiting helps.
+				return retryDecision{retry: true, reason: "path pending delete (400/500045)"}
 			}
 		case http.StatusBadGateway, http.StatusGatewayTimeout:
 			if r.replaySafe {

@@ -156,7 +156,6 @@ func (c *Client) login(ctx context.Context) (*session, error) {
 		body:        []byte(form.Encode()),
 		contentType: "application/x-www-form-urlencoded",
 		replaySafe:  true,
-		outsideV1:   true,
 		noAuth:      true,
 		redact:      []string{pass, url.QueryEscape(pass)},
 	}
@@ -202,7 +201,6 @@ func (c *Client) Logout(ctx context.Context) error {
 		path:       sessionDestroyPath,
 		query:      url.Values{},
 		replaySafe: true,
-		outsideV1:  true,
 		noAuth:     true,
 		session:    s,
 	}

@@ -270,6 +270,7 @@ const (
 	ErrCodeBadCredentials  = 403
 	ErrCodeNotFound        = 600
 	ErrCodeResourceInUse   = 500030
+	ErrCodePendingDelete   = 500045
 	ErrCodeReconfiguring   = 607
 	ErrCodeNotOwner        = 289
 )

@@ -40,6 +40,10 @@ type config struct {
 	nsgroupPage  int
 	sessionIdle  time.Duration
 	protectSimAP bool
+
+	policyRealize time.Duration
+	policyDelete  time.Duration
+	policyShuffle uint64
 }
 
 func main() {
@@ -66,6 +70,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.nsgroupPage, "nsgroup-page-size", 50, "maximum NSGroups per list page")
 	fs.DurationVar(&c.sessionIdle, "session-timeout", 1800*time.Second, "idle timeout of /api/session/create sessions")
 	fs.BoolVar(&c.protectSimAP, "protect-sim-api", false, "require NSX credentials on the private /sim/v1 endpoints")
+	fs.DurationVar(&c.policyRealize, "policy-realization-delay", 0, "Policy API: how long a write stays UNREALIZED")
+	fs.DurationVar(&c.policyDelete, "policy-delete-delay", 0, "Policy API: how long a deleted object stays marked for delete (its path refused with 500045)")
+	fs.Uint64Var(&c.policyShuffle, "policy-tie-break-seed", 0, "Policy API: order policies and rules with equal sequence numbers by this seed instead of by path")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -98,6 +105,10 @@ func serve(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		SessionTimeout:  c.sessionIdle,
 		Seed:            c.seed,
 		ProtectSimAPI:   c.protectSimAP,
+
+		PolicyRealizationDelay: c.policyRealize,
+		PolicyDeleteDelay:      c.policyDelete,
+		PolicyTieBreakSeed:     c.policyShuffle,
 	}
 	if c.password != "" {
 		opts.Users = map[string]string{c.user: c.password}

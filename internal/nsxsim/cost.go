@@ -20,6 +20,12 @@ type CostModel struct {
 	PerRuleBulkRead time.Duration `json:"per_rule_bulk_read"`
 	// PerRulePagedRead is charged per rule returned by a GET …/rules page.
 	PerRulePagedRead time.Duration `json:"per_rule_paged_read"`
+	// PerPolicyObjectWritten is charged per object a Policy write carries: each Child<Type> node
+	// of a hierarchical PATCH, a PATCH or PUT of one object, and each rule embedded in a
+	// security policy's body.
+	PerPolicyObjectWritten time.Duration `json:"per_policy_object_written"`
+	// PerPolicyObjectRead is charged per object a hierarchical read (GET /infra) returns.
+	PerPolicyObjectRead time.Duration `json:"per_policy_object_read"`
 	// RealLatency makes the server actually sleep for the simulated time (demo mode).
 	RealLatency bool `json:"real_latency"`
 }
@@ -28,12 +34,19 @@ type CostModel struct {
 // rules takes about 15 s (20 ms + 1024 × 14.6 ms ≈ 14.97 s), list_with_rules with 1024 rules about
 // 4–5 s (20 ms + 1024 × 4.4 ms ≈ 4.53 s). Paged GETs of rules are the cheap way to read (0.5 ms a
 // rule, an estimate), and simple calls cost 20 ms (an estimate of a manager's round trip).
+//
+// Policy writes are charged 5 ms per object, an estimate with no published measurement behind
+// it: a Policy write returns once the intent is stored (realization is asynchronous), so it is
+// set at a third of the synchronous Manager rule write, and a full 5000-object hierarchical
+// PATCH costs 25 s. Objects returned by GET /infra cost like paged rules (0.5 ms).
 func DefaultCostModel() CostModel {
 	return CostModel{
-		PerCall:          20 * time.Millisecond,
-		PerRuleWritten:   14600 * time.Microsecond,
-		PerRuleBulkRead:  4400 * time.Microsecond,
-		PerRulePagedRead: 500 * time.Microsecond,
+		PerCall:                20 * time.Millisecond,
+		PerRuleWritten:         14600 * time.Microsecond,
+		PerRuleBulkRead:        4400 * time.Microsecond,
+		PerRulePagedRead:       500 * time.Microsecond,
+		PerPolicyObjectWritten: 5 * time.Millisecond,
+		PerPolicyObjectRead:    500 * time.Microsecond,
 	}
 }
 
@@ -45,7 +58,9 @@ func (m *CostModel) charge(rt *route, c *call) time.Duration {
 	return m.PerCall +
 		time.Duration(c.rulesWritten)*m.PerRuleWritten +
 		time.Duration(c.rulesBulk)*m.PerRuleBulkRead +
-		time.Duration(c.rulesPaged)*m.PerRulePagedRead
+		time.Duration(c.rulesPaged)*m.PerRulePagedRead +
+		time.Duration(c.policyWritten)*m.PerPolicyObjectWritten +
+		time.Duration(c.policyRead)*m.PerPolicyObjectRead
 }
 
 // EndpointStats counts the calls of one endpoint.

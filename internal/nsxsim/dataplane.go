@@ -49,6 +49,7 @@ func (st *state) snapshot() dataplane.Snapshot {
 	for id, p := range st.ports.byID {
 		snap.Ports[id] = *p
 	}
+	snap.Policy = st.policySnapshot()
 	return snap
 }
 
@@ -102,6 +103,6 @@ func sideVerdict(v dataplane.SideVerdict) SideVerdict {
 	return SideVerdict{
 		Evaluated: v.Evaluated, PortID: v.PortID, IP: v.IP, Action: v.Action,
 		SectionID: v.SectionID, SectionName: v.SectionName, RuleID: v.RuleID, RuleName: v.RuleName,
-		Default: v.Default,
+		Default: v.Default, API: v.API, Category: v.Category, JumpedBy: v.JumpedBy,
 	}
 }

@@ -108,11 +108,13 @@ func (r *FaultRule) UnmarshalJSON(b []byte) error {
 // ConcurrentEdit simulates an administrator who edits an object between a client's read and its
 // write: after the AfterReads-th time the client is shown a matching object (by GET or in a list
 // page), that object's _revision is bumped, so the client's next write with the revision it read
-// gets 409 (sections, rules) or 412 (groups, IP sets, ports).
+// gets 409 (sections, rules) or 412 (groups, IP sets, ports, and every Policy object).
 type ConcurrentEdit struct {
-	// Kind is one of KindSection, KindRule, KindNSGroup, KindIPSet, KindLogicalPort.
+	// Kind is one of KindSection, KindRule, KindNSGroup, KindIPSet, KindLogicalPort, or a Policy
+	// resource type: KindPolicyGroup, KindSecurityPolicy, KindPolicyRule, KindSegmentPort, ...
 	Kind string `json:"kind"`
-	// ID limits the edit to one object; empty means whichever object of Kind is read.
+	// ID limits the edit to one object (for Policy objects, its path); empty means whichever
+	// object of Kind is read.
 	ID string `json:"id,omitempty"`
 	// AfterReads is how many reads trigger an edit (default 1).
 	AfterReads int `json:"after_reads,omitempty"`
@@ -131,6 +133,8 @@ type Faults struct {
 	RateLimitPerSecond int              `json:"rate_limit_per_second,omitempty"`
 	Rules              []FaultRule      `json:"rules,omitempty"`
 	ConcurrentEdits    []ConcurrentEdit `json:"concurrent_edits,omitempty"`
+	// RealizationErrors make matching Policy intents realize with ERROR (policy_realization.go).
+	RealizationErrors []RealizationFault `json:"realization_errors,omitempty"`
 }
 
 // faultInjector holds the active Faults and their counters.
@@ -157,6 +161,7 @@ func (f *faultInjector) set(cfg Faults) {
 	defer f.mu.Unlock()
 	cfg.Rules = append([]FaultRule(nil), cfg.Rules...)
 	cfg.ConcurrentEdits = append([]ConcurrentEdit(nil), cfg.ConcurrentEdits...)
+	cfg.RealizationErrors = append([]RealizationFault(nil), cfg.RealizationErrors...)
 	f.cfg = cfg
 	f.rng = rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xfa017))
 	f.windows = map[string]rateWindow{}
@@ -168,6 +173,7 @@ func (f *faultInjector) get() Faults {
 	out := f.cfg
 	out.Rules = append([]FaultRule(nil), f.cfg.Rules...)
 	out.ConcurrentEdits = append([]ConcurrentEdit(nil), f.cfg.ConcurrentEdits...)
+	out.RealizationErrors = append([]RealizationFault(nil), f.cfg.RealizationErrors...)
 	return out
 }
 
@@ -338,6 +344,8 @@ func (st *state) adminEdit(ref objectRef) {
 		if p, ok := st.ports.get(ref.id); ok {
 			st.touch(&p.ManagedResource, concurrentEditor)
 		}
+	default:
+		st.pol.adminEdit(ref.id, st.clock.Now())
 	}
 	st.changed()
 }
@@ -353,6 +361,13 @@ func (s *Server) InjectFault(r FaultRule) { s.faults.addRule(r) }
 
 // InjectConcurrentEdit adds one concurrent-editor fault.
 func (s *Server) InjectConcurrentEdit(e ConcurrentEdit) { s.faults.addEdit(e) }
+
+// InjectRealizationError makes Policy intents under a path prefix realize with ERROR.
+func (s *Server) InjectRealizationError(f RealizationFault) {
+	s.faults.mu.Lock()
+	s.faults.cfg.RealizationErrors = append(s.faults.cfg.RealizationErrors, f)
+	s.faults.mu.Unlock()
+}
 
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() { s.faults.set(Faults{}) }

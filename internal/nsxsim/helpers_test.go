@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/microseg/microseg/internal/nsxspec"
+	"github.com/microseg/microseg/internal/nsxspec/policyspec"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -43,14 +44,21 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	return e
 }
 
-// specChecked validates each /api/v1 response against the NSX spec (when ../shared has it).
+// specChecked validates each /api/v1 response against the vendor spec (when it is present) and
+// each /policy/api/v1 response against the Policy API table.
 func specChecked(t *testing.T, next http.Handler) http.Handler {
-	spec := nsxspec.LoadIfPresent(t)
-	if spec == nil {
-		return next
+	manager := nsxspec.LoadIfPresent(t)
+	policy, err := policyspec.Spec()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+		spec := policy
+		switch {
+		case strings.HasPrefix(r.URL.Path, policyPrefix+"/"):
+		case strings.HasPrefix(r.URL.Path, apiPrefix+"/") && manager != nil:
+			spec = manager
+		default:
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -93,6 +93,9 @@ func (s *Server) handleUpdatePort(c *call) reply {
 	if err := checkPrecondition(KindLogicalPort, p.ID, bodyRevision(c.body), p.Revision); err != nil {
 		return fail(err)
 	}
+	if err := policyOwnedPort(c, p); err != nil {
+		return fail(err)
+	}
 	if err := validatePort(in); err != nil {
 		return fail(err)
 	}
@@ -110,6 +113,9 @@ func (s *Server) handleDeletePort(c *call) reply {
 	st := s.st
 	p, err := st.port(c.param("lport-id"))
 	if err != nil {
+		return fail(err)
+	}
+	if err := policyOwnedPort(c, p); err != nil {
 		return fail(err)
 	}
 	if c.query.Get("detach") != "true" {
@@ -180,4 +186,15 @@ func writablePort(in nsxclient.LogicalPort) *nsxclient.LogicalPort {
 	}
 	p.DisplayName, p.Description, p.Tags = in.DisplayName, in.Description, slices.Clone(in.Tags)
 	return p
+}
+
+// policyOwnedPort refuses Manager API writes to a logical port that realizes a Policy segment
+// port, unless the caller overrides with X-Allow-Overwrite (as for objects another principal
+// owns): the segment port is where it is managed.
+func policyOwnedPort(c *call, p *nsxclient.LogicalPort) *apiError {
+	if !ownedByPolicy(p) || c.r.Header.Get("X-Allow-Overwrite") == "true" {
+		return nil
+	}
+	return errBadRequest(nsxclient.ErrCodeNotOwner, moduleSwitch,
+		"Principal '%s' attempts to delete or modify an object of type LogicalPort it doesn't own: the port is managed through the Policy API as a segment port; change it there, or send X-Allow-Overwrite: true.", c.user)
 }

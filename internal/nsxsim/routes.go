@@ -1,6 +1,7 @@
 package nsxsim
 
 import (
+	"github.com/microseg/microseg/nsxclient"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,7 +34,11 @@ type call struct {
 	// Filled by handlers for the cost model (cost.go).
 	rulesWritten int // rules carried in a write body
 	rulesBulk    int // rules returned by list_with_rules-style calls
-	rulesPaged   int // rules returned by GET …/rules pages
+	rulesPaged   int // rules returned by GET …/rules pages (and embedded in a Policy GET)
+	// policyWritten and policyRead count the Policy objects a write carried and a hierarchical
+	// read returned.
+	policyWritten int
+	policyRead    int
 	// reads lists the objects this call showed the client, for the concurrent-editor fault.
 	reads []objectRef
 }
@@ -51,6 +56,14 @@ const (
 	KindNSGroup     = "NSGroup"
 	KindIPSet       = "IPSet"
 	KindLogicalPort = "LogicalPort"
+
+	// Policy API kinds are the resource types; their ids are paths.
+	KindDomain         = nsxclient.ResourceDomain
+	KindPolicyGroup    = nsxclient.ResourceGroup
+	KindSecurityPolicy = nsxclient.ResourceSecurityPolicy
+	KindPolicyRule     = nsxclient.ResourceRule
+	KindSegment        = nsxclient.ResourceSegment
+	KindSegmentPort    = nsxclient.ResourceSegmentPort
 )
 
 func (c *call) param(name string) string { return c.params[name] }
@@ -133,6 +146,7 @@ func (s *Server) buildRoutes() []*route {
 		{method: "PUT", pattern: port, write: true, handle: s.handleUpdatePort},
 		{method: "DELETE", pattern: port, write: true, handle: s.handleDeletePort},
 	}
+	rs = append(rs, s.policyRoutes()...)
 	for _, r := range rs {
 		r.segs = splitPath(r.pattern)
 		r.name = r.method + " " + r.pattern

@@ -68,6 +68,26 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// ProtectSimAPI makes the private /sim/v1 endpoints require NSX credentials too.
 	ProtectSimAPI bool
+
+	// Policy API behaviour (doc.go lists the choices behind each).
+
+	// PolicyRealizationDelay is how long after a Policy write its realized state stays
+	// UNREALIZED before it turns REALIZED (0: realized at once).
+	PolicyRealizationDelay time.Duration
+	// PolicyDeleteDelay is how long a deleted Policy object stays marked for delete: hidden from
+	// reads, listed with include_mark_for_delete_objects, and blocking writes to its path with
+	// 400/500045 (0: removed at once).
+	PolicyDeleteDelay time.Duration
+	// PolicyTieBreakSeed, when not 0, orders security policies (and rules) with equal
+	// sequence_numbers by a hash of their paths drawn from this seed instead of by path: NSX
+	// leaves their order undefined, and shuffling flushes out reliance on it.
+	PolicyTieBreakSeed uint64
+	// PolicyPatchKeepsOmittedRules makes a PATCH of a security policy whose body lists rules keep
+	// the rules it does not list. By default they are deleted (the documented "full replace").
+	PolicyPatchKeepsOmittedRules bool
+	// ProtectedPrincipals are the users whose Policy objects only they may change (principal
+	// identities created with is_protected); others need X-Allow-Overwrite: true.
+	ProtectedPrincipals []string
 }
 
 func (o Options) withDefaults() Options {
@@ -114,7 +134,7 @@ func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		opts:     opts,
-		st:       newState(opts.Seed, opts.Clock),
+		st:       newState(opts.Seed, opts.Clock, opts.PolicyTieBreakSeed),
 		sessions: newSessionStore(opts.Seed, opts.SessionTimeout),
 		faults:   newFaultInjector(),
 		stats:    newStatsRecorder(),
@@ -127,7 +147,7 @@ func New(opts Options) *Server {
 // only, same ids as after New for the same seed). Sessions survive.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	s.st = newState(s.opts.Seed, s.opts.Clock)
+	s.st = newState(s.opts.Seed, s.opts.Clock, s.opts.PolicyTieBreakSeed)
 	s.dp = dataplaneCache{}
 	s.mu.Unlock()
 	s.faults.set(Faults{})

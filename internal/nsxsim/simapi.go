@@ -16,6 +16,7 @@ import (
 //	PUT    /sim/v1/faults                    replace them with the Faults in the body
 //	POST   /sim/v1/faults                    add the FaultRule in the body
 //	POST   /sim/v1/faults/concurrent-edits   add the ConcurrentEdit in the body
+//	POST   /sim/v1/faults/realization-errors add the RealizationFault in the body
 //	DELETE /sim/v1/faults                    remove every fault
 //	POST   /sim/v1/reset                     back to the initial state (objects, faults, stats)
 //	POST   /sim/v1/traceflow                 TraceflowRequest in, TraceflowResponse out
@@ -58,6 +59,12 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 		var e ConcurrentEdit
 		if simDecode(w, body, &e) {
 			s.InjectConcurrentEdit(e)
+			writeSimJSON(w, s.CurrentFaults())
+		}
+	case "POST /sim/v1/faults/realization-errors":
+		var f RealizationFault
+		if simDecode(w, body, &f) {
+			s.InjectRealizationError(f)
 			writeSimJSON(w, s.CurrentFaults())
 		}
 	case "DELETE /sim/v1/faults":

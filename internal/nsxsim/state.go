@@ -29,6 +29,10 @@ type state struct {
 	ports  *store[nsxclient.LogicalPort]
 
 	defaultSection map[string]string // section_type → id of the default section
+
+	pol *policyState // the Policy API's tree (policy_state.go)
+	// policyTieBreakSeed is Options.PolicyTieBreakSeed, for the dataplane snapshot.
+	policyTieBreakSeed uint64
 }
 
 // Default-section names as a fresh NSX-T manager shows them.
@@ -41,7 +45,7 @@ const (
 	firstRuleID          = 1000 // rule ids are increasing numeric strings (facts doc 3.2)
 )
 
-func newState(seed uint64, clock Clock) *state {
+func newState(seed uint64, clock Clock, policyTieBreakSeed uint64) *state {
 	st := &state{
 		clock:          clock,
 		rng:            rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -57,6 +61,9 @@ func newState(seed uint64, clock Clock) *state {
 	}
 	st.addDefaultSection(nsxclient.SectionLayer3, defaultL3SectionName, defaultL3RuleName, true)
 	st.addDefaultSection(nsxclient.SectionLayer2, defaultL2SectionName, defaultL2RuleName, false)
+	st.pol = newPolicyState(seed)
+	st.policyTieBreakSeed = policyTieBreakSeed
+	st.installPolicyDefaults()
 	return st
 }
 
@@ -83,15 +90,18 @@ func (st *state) nowMillis() int64 { return st.clock.Now().UnixMilli() }
 
 // newUUID draws a version-4 UUID from the seeded generator, so ids repeat across runs with the
 // same seed (golden tests).
-func (st *state) newUUID() string {
+func (st *state) newUUID() string { return uuidFrom(st.rng) }
+
+// uuidFrom draws a version-4 UUID from rng.
+func uuidFrom(rng *rand.Rand) string {
 	var b [16]byte
 	binary := func(i int, v uint64) {
 		for j := 0; j < 8; j++ {
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
-	binary(0, st.rng.Uint64())
-	binary(8, st.rng.Uint64())
+	binary(0, rng.Uint64())
+	binary(8, rng.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])

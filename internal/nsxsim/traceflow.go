@@ -7,8 +7,8 @@ import (
 )
 
 // TraceflowRequest is the JSON body of POST /sim/v1/traceflow: the first packet of a connection
-// to trace through the DFW. Each endpoint is a logical port id, an IP address, or both (see
-// dataplane.Flow for how they are resolved).
+// to trace through the DFW. Each endpoint is a logical port id (or a Policy segment port's
+// path), an IP address, or both (see dataplane.Flow for how they are resolved).
 type TraceflowRequest struct {
 	SrcPortID string `json:"src_port_id,omitempty"`
 	SrcIP     string `json:"src_ip,omitempty"`
@@ -44,6 +44,14 @@ type SideVerdict struct {
 	RuleName    string `json:"rule_name,omitempty"`
 	// Default is true when the default section or rule decided.
 	Default bool `json:"default"`
+	// API is "policy" when a Policy API rule decided: section_id and section_name then name the
+	// security policy (path, display name), rule_id and rule_name the rule; Category is the
+	// policy's category.
+	API      string `json:"api,omitempty"`
+	Category string `json:"category,omitempty"`
+	// JumpedBy is the path of a JUMP_TO_APPLICATION rule that sent evaluation on to the
+	// Application category.
+	JumpedBy string `json:"jumped_by,omitempty"`
 }
 
 // Traceflow evaluates one flow against the current DFW configuration. The compiled dataplane is

@@ -69,6 +69,18 @@ func Load(path string) (*Spec, error) {
 	return &Spec{c: c, opts: DefaultOptions()}, nil
 }
 
+// Parse compiles a spec held in memory: a Swagger 2.0 document with the same features Load
+// accepts. name identifies it in messages (Path). Use it for API descriptions the project writes
+// itself, such as the Policy API table in package policyspec, where no vendor spec is at hand.
+func Parse(name string, document []byte) (*Spec, error) {
+	c, err := compile(document)
+	if err != nil {
+		return nil, fmt.Errorf("API description %s: %w", name, err)
+	}
+	c.path = name
+	return &Spec{c: c, opts: DefaultOptions()}, nil
+}
+
 // WithOptions returns a Spec sharing the parsed spec but validating with opts.
 func (s *Spec) WithOptions(opts Options) *Spec {
 	return &Spec{c: s.c, opts: opts}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/microseg/microseg/internal/nsxspec"
+	"github.com/microseg/microseg/internal/nsxspec/speccheck"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -42,7 +43,7 @@ func TestCmdNsxsimEndToEnd(t *testing.T) {
 	}
 
 	caFile := filepath.Join(dir, "ca.pem")
-	var stdout, stderr syncBuffer
+	var stdout, stderr speccheck.SyncBuffer
 	sim := exec.Command(bin, "--listen", "127.0.0.1:0", "--tls", "--ca-out", caFile,
 		"--user", simUser, "--password", simPassword, "--log")
 	sim.Stdout, sim.Stderr = &stdout, &stderr
@@ -76,8 +77,8 @@ func TestCmdNsxsimEndToEnd(t *testing.T) {
 
 	// Session auth through the spec-validating transport, trusting the same CA: the password
 	// travels in the login body, which the simulator must not log.
-	reporter := newSpecReporter(t.Name())
-	t.Cleanup(func() { reporter.verify(t) })
+	reporter := conformance.NewReporter(t.Name())
+	t.Cleanup(func() { reporter.Verify(t) })
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
 		t.Fatalf("%s holds no certificate", caFile)
@@ -113,7 +114,7 @@ func TestCmdNsxsimEndToEnd(t *testing.T) {
 }
 
 // waitFor polls get until it returns something, for at most 10 seconds.
-func waitFor(t *testing.T, get func() string, what string, stdout, stderr *syncBuffer) string {
+func waitFor(t *testing.T, get func() string, what string, stdout, stderr *speccheck.SyncBuffer) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

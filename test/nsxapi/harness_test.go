@@ -1,14 +1,12 @@
 package nsxapi_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxspec"
+	"github.com/microseg/microseg/internal/nsxspec/speccheck"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -39,9 +38,9 @@ type harness struct {
 	spec  *nsxspec.Spec
 	caPEM []byte // the server's certificate, which is its own CA
 
-	reporter  *specReporter
+	reporter  *speccheck.Reporter
 	calls     *callLog
-	serverLog *syncBuffer
+	serverLog *speccheck.SyncBuffer
 
 	// c is the default client, in the harness's auth mode.
 	c    *nsxclient.Client
@@ -90,7 +89,7 @@ func withFakeClock() harnessOption {
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	spec := nsxspec.LoadForTest(t)
-	conformance.specLoaded.Store(true)
+	specLoaded.Store(true)
 
 	setup := harnessSetup{
 		// A small default page size makes every list call that sends no page_size cross pages,
@@ -101,15 +100,15 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&setup)
 	}
-	h := &harness{t: t, spec: spec, mode: setup.mode, calls: &callLog{}, serverLog: &syncBuffer{},
-		reporter: newSpecReporter(t.Name())}
+	h := &harness{t: t, spec: spec, mode: setup.mode, calls: &callLog{}, serverLog: &speccheck.SyncBuffer{},
+		reporter: conformance.NewReporter(t.Name())}
 	if setup.fakeClock {
 		h.clock = nsxsim.NewFakeClock(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC))
 		setup.sim.Clock = h.clock
 	}
 	h.sim = nsxsim.New(setup.sim)
 
-	handler := countingHandler{next: nsxspec.ValidatingHandler(spec, h.sim, h.reporter.from("simulator"))}
+	handler := conformance.CountingHandler(nsxspec.ValidatingHandler(spec, h.sim, h.reporter.From("simulator")), specChecked)
 	h.srv = httptest.NewUnstartedServer(handler)
 	// Server errors go to a buffer checked at the end: TLS handshake failures are expected in
 	// some tests, but a panic in the simulator must fail the test.
@@ -134,7 +133,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 // deliberate http.ErrAbortHandler of a dropped connection is not logged).
 func (h *harness) verify() {
 	recordEndpointCoverage(h.sim.Stats())
-	h.reporter.verify(h.t)
+	h.reporter.Verify(h.t)
 	if errs := h.serverLog.String(); strings.Contains(errs, "panic") {
 		h.t.Errorf("the simulator panicked:\n%s", errs)
 	}
@@ -142,7 +141,7 @@ func (h *harness) verify() {
 
 // expectSpecViolation declares a violation this test provokes on purpose (an invalid request
 // sent to check the simulator's validation), so that it is counted rather than failed.
-func (h *harness) expectSpecViolation(fragment string) { h.reporter.expect(fragment) }
+func (h *harness) expectSpecViolation(fragment string) { h.reporter.Expect(fragment) }
 
 // clientSetup is a client's configuration plus the TLS settings of its transport.
 type clientSetup struct {
@@ -205,11 +204,11 @@ func (h *harness) newClient(opts ...clientOption) *nsxclient.Client {
 
 // validatingTransport is an HTTPS transport with the given TLS settings, wrapped so that every
 // request it sends and every response it receives is checked against the spec and counted.
-func validatingTransport(t *testing.T, spec *nsxspec.Spec, tlsConfig *tls.Config, reporter *specReporter) http.RoundTripper {
+func validatingTransport(t *testing.T, spec *nsxspec.Spec, tlsConfig *tls.Config, reporter *speccheck.Reporter) http.RoundTripper {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.TLSClientConfig = tlsConfig
 	t.Cleanup(base.CloseIdleConnections)
-	return countingTransport{next: nsxspec.ValidatingTransport(spec, base, reporter.from("client"))}
+	return conformance.CountingTransport(nsxspec.ValidatingTransport(spec, base, reporter.From("client")), specChecked)
 }
 
 // simHTTPClient talks to the simulator's private /sim/v1 API over the same verified TLS.
@@ -227,22 +226,4 @@ func eachAuthMode(t *testing.T, f func(t *testing.T, h *harness), opts ...harnes
 			f(t, newHarness(t, append([]harnessOption{withAuthMode(mode)}, opts...)...))
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

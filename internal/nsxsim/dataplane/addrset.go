@@ -237,3 +237,31 @@ func setHostBits(b []byte, prefixBits int) {
 		}
 	}
 }
+
+// intersectAddrSets returns the addresses in both a and b.
+func intersectAddrSets(a, b AddrSet) AddrSet {
+	return AddrSet{v4: intersectSpans(a.v4, b.v4), v6: intersectSpans(a.v6, b.v6)}
+}
+
+// intersectSpans intersects two sorted, disjoint span lists.
+func intersectSpans(a, b []span) []span {
+	var out []span
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := a[i].lo, a[i].hi
+		if lo.less(b[j].lo) {
+			lo = b[j].lo
+		}
+		if b[j].hi.less(hi) {
+			hi = b[j].hi
+		}
+		if !hi.less(lo) {
+			out = append(out, span{lo, hi})
+		}
+		if a[i].hi.less(b[j].hi) {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}

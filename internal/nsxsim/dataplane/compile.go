@@ -20,6 +20,8 @@ type Dataplane struct {
 	groups      map[string]*groupInfo // NSGroup id → effective membership
 	services    map[string]serviceMatcher
 	sections    []compiledSection
+	// policy is the Policy API's DFW, evaluated before sections; nil without one.
+	policy *policyPlane
 	// defaultAction decides a side when no rule matched.
 	defaultAction string
 }
@@ -32,6 +34,8 @@ type portInfo struct {
 	// bound are the port's single-address bindings in binding order: the candidates for the
 	// flow address when a flow names the port but no IP.
 	bound []netip.Addr
+	// policyPath and segment are set when the port is a Policy segment port.
+	policyPath, segment string
 }
 
 // Compile precomputes everything Trace needs from a snapshot: port addresses, IPSets, every
@@ -54,6 +58,9 @@ func Compile(snap Snapshot) *Dataplane {
 	}
 	dp.compileGroups(&snap)
 	dp.compileSections(&snap)
+	if snap.Policy != nil {
+		dp.compilePolicy(snap.Policy)
+	}
 	return dp
 }
 

@@ -1,7 +1,10 @@
 // Package dataplane is the NSX simulator's model of the Distributed Firewall datapath. Given a
-// snapshot of NSX Manager objects (DFW sections and rules, NSGroups, IPSets, logical ports) it
-// computes effective group membership and evaluates a flow at the source and destination logical
-// ports the way NSX does, first match wins: a Traceflow.
+// snapshot of NSX Manager objects (DFW sections and rules, NSGroups, IPSets, logical ports) and,
+// optionally, of NSX Policy objects (security policies and rules, groups, segments and segment
+// ports), it computes effective group membership and evaluates a flow at the source and
+// destination ports the way NSX does, first match wins: a Traceflow. Policy security policies
+// are evaluated before every Manager section (policy_compile.go and policy_groups.go say how),
+// and the default section's rule decides last.
 //
 // The package is pure: it never performs I/O, never mutates its input, and gives the same answer
 // for the same snapshot and flow. Compile does the expensive work once per snapshot (group

@@ -49,6 +49,14 @@ type SideVerdict struct {
 	// Default is true when the default section or default rule decided, or no rule matched and
 	// Snapshot.DefaultAction did.
 	Default bool
+	// API is "policy" when a Policy API rule decided; then SectionID and SectionName are the
+	// security policy's path and display name, RuleID and RuleName the rule's path and display
+	// name, and Category the policy's category. Empty for Manager API sections.
+	API      string
+	Category string
+	// JumpedBy is the path of the JUMP_TO_APPLICATION rule that sent evaluation on to the
+	// Application category, if one did.
+	JumpedBy string
 }
 
 // Allows reports whether this side lets the flow through.

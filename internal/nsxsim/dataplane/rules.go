@@ -6,6 +6,7 @@ const (
 	actionAllow  = nsxclient.ActionAllow
 	actionDrop   = nsxclient.ActionDrop
 	actionReject = nsxclient.ActionReject
+	actionJump   = nsxclient.ActionJumpToApplication
 )
 
 // compiledSection is a DFW section with its enabled rules, ready to evaluate.
@@ -73,22 +74,8 @@ func (dp *Dataplane) compileRule(r nsxclient.FirewallRule, sectionHasAppliedTo b
 		dests:      dp.compileAddrMatcher(r.Destinations, r.DestinationsExcluded),
 		anyService: len(r.Services) == 0,
 	}
-	switch r.Direction {
-	case "", nsxclient.DirectionInOut:
-		cr.inbound, cr.outbound = true, true
-	case nsxclient.DirectionIn:
-		cr.inbound = true
-	case nsxclient.DirectionOut:
-		cr.outbound = true
-	}
-	switch r.IPProtocol {
-	case "", nsxclient.IPProtocolIPv4IPv6:
-		cr.ipv4, cr.ipv6 = true, true
-	case nsxclient.IPProtocolIPv4:
-		cr.ipv4 = true
-	case nsxclient.IPProtocolIPv6:
-		cr.ipv6 = true
-	}
+	setDirection(&cr, r.Direction)
+	setIPProtocol(&cr, r.IPProtocol)
 	// The section's applied_tos, when set, override the rule's.
 	if !sectionHasAppliedTo {
 		cr.appliesTo = dp.compileAppliedTo(r.AppliedTos)
@@ -123,4 +110,29 @@ func (r *compiledRule) matches(f *resolvedFlow, port int, outbound bool) bool {
 		}
 	}
 	return false
+}
+
+// setDirection sets where a rule is evaluated: at the destination port (IN), at the source port
+// (OUT), or both (IN_OUT, the default).
+func setDirection(cr *compiledRule, direction string) {
+	switch direction {
+	case "", nsxclient.DirectionInOut:
+		cr.inbound, cr.outbound = true, true
+	case nsxclient.DirectionIn:
+		cr.inbound = true
+	case nsxclient.DirectionOut:
+		cr.outbound = true
+	}
+}
+
+// setIPProtocol sets the address families a rule applies to (both by default).
+func setIPProtocol(cr *compiledRule, proto string) {
+	switch proto {
+	case "", nsxclient.IPProtocolIPv4IPv6:
+		cr.ipv4, cr.ipv6 = true, true
+	case nsxclient.IPProtocolIPv4:
+		cr.ipv4 = true
+	case nsxclient.IPProtocolIPv6:
+		cr.ipv6 = true
+	}
 }

@@ -15,6 +15,9 @@ type Snapshot struct {
 	// NSServices maps an NSService id to its nsservice_element, for rules that reference a
 	// service instead of inlining it. Optional: a nil map makes every such reference non-matching.
 	NSServices map[string]nsxclient.NSServiceElement
+	// Policy is the Policy API's part of the DFW, evaluated before Sections; nil when the
+	// snapshot has none.
+	Policy *PolicySnapshot
 	// DefaultAction decides a side that no rule matched at all. Empty means ALLOW, which is what
 	// NSX's default section says out of the box.
 	DefaultAction string

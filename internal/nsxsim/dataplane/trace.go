@@ -60,6 +60,9 @@ func (dp *Dataplane) evaluate(f *resolvedFlow, idx int, addr netip.Addr, outboun
 		return SideVerdict{IP: addr.String()}
 	}
 	v := SideVerdict{Evaluated: true, PortID: dp.ports[idx].id, IP: addr.String()}
+	if dp.policy != nil && dp.policy.evaluate(f, idx, outbound, &v) {
+		return v
+	}
 	for si := range dp.sections {
 		s := &dp.sections[si]
 		if s.appliesTo != nil && !s.appliesTo.has(idx) {
