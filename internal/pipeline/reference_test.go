@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/microseg/microseg/internal/reference"
-
 	"github.com/microseg/microseg/internal/manifest"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/reference"
 	"github.com/microseg/microseg/internal/testenv"
 )
 
@@ -30,9 +30,13 @@ func TestReferenceScenarioFromSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	syncs := nsxsync.Syncs()
 	r, err := Run(ctx, w, Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if nsxsync.Syncs() == syncs || !r.Sync.Converged {
+		t.Fatalf("the pipeline did not realize the model through nsxsync.Sync (converged %v)", r.Sync.Converged)
 	}
 	namespace := reference.Namespace
 	for _, row := range referenceTable {

@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/microseg/microseg/internal/ir"
@@ -46,7 +48,8 @@ func (p *planner) evalWrites() int {
 // model denies anything (with no DROP or REJECT rule the guard would be empty). When the only
 // evaluation change is one section's rules, the atomic write needs no guard, so it is compared
 // against the rule-level calls plus the guard's own cost (estimated from the model's deny rules,
-// so that the choice does not depend on whether Options.Guard was given).
+// so that the choice does not depend on which guard is used). The guard is built here, only when
+// it is needed.
 func (p *planner) decideGuard() error {
 	total := p.evalWrites()
 	if total <= 1 {
@@ -69,14 +72,29 @@ func (p *planner) decideGuard() error {
 			break
 		}
 	}
+	var g *Guard
 	if p.opts.Guard == nil {
-		return fmt.Errorf("%w (%d writes would change evaluation)", ErrGuardRequired, total)
+		g, _ = GuardFor(p.model, p.opts.Limits)
+	} else if g = p.opts.Guard(p.model); g == nil {
+		return errors.New("plan: Options.Guard returned no guard")
 	}
-	return p.planGuard(p.opts.Guard)
+	return p.planGuard(g)
 }
 
 // planGuard plans the guard's groups and realizes its sections.
 func (p *planner) planGuard(g *Guard) error {
+	// A guard from GuardFor uses only the model's groups; one from Options.Guard may bring its
+	// own, registered here (a key shared with the model must have the same content).
+	if len(g.Groups) > 0 {
+		if err := p.r.addGroups(g.Groups); err != nil {
+			return fmt.Errorf("%w (between the model and the guard)", err)
+		}
+		var err error
+		if p.depth, err = groupDepth(p.r.groups); err != nil {
+			return err
+		}
+		p.r.markIncomplete(creationOrder(slices.Collect(maps.Keys(p.r.groups)), p.depth))
+	}
 	var guardOnly []string
 	for _, grp := range g.Groups {
 		if !p.modelKeys[grp.Key] && !slices.Contains(guardOnly, grp.Key) {
