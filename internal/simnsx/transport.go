@@ -1,9 +1,11 @@
 package simnsx
 
 import (
+	"bytes"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 )
 
 // tlsConfig is the server's TLS configuration (crypto/tls.Config).
@@ -27,4 +29,23 @@ func (t HandlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp := rec.Result()
 	resp.Request = req
 	return resp, nil
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers and readers: a server's error log,
+// a process's output read while it runs.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,18 +1,16 @@
 package nsxapi_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/microseg/microseg/internal/testcerts"
+	"github.com/microseg/microseg/internal/simnsx"
 
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxspec"
@@ -41,7 +39,7 @@ type harness struct {
 
 	reporter  *specReporter
 	calls     *callLog
-	serverLog *syncBuffer
+	serverLog *simnsx.SyncBuffer
 
 	// c is the default client, in the harness's auth mode.
 	c    *nsxclient.Client
@@ -101,29 +99,28 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&setup)
 	}
-	h := &harness{t: t, spec: spec, mode: setup.mode, calls: &callLog{}, serverLog: &syncBuffer{},
+	h := &harness{t: t, spec: spec, mode: setup.mode, calls: &callLog{}, serverLog: &simnsx.SyncBuffer{},
 		reporter: newSpecReporter(t.Name())}
 	if setup.fakeClock {
 		h.clock = nsxsim.NewFakeClock(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC))
 		setup.sim.Clock = h.clock
 	}
-	h.sim = nsxsim.New(setup.sim)
-
-	handler := countingHandler{next: nsxspec.ValidatingHandler(spec, h.sim, h.reporter.from("simulator"))}
-	h.srv = httptest.NewUnstartedServer(handler)
-	// Server errors go to a buffer checked at the end: TLS handshake failures are expected in
-	// some tests, but a panic in the simulator must fail the test.
-	h.srv.Config.ErrorLog = log.New(h.serverLog, "", 0)
-	if setup.serverTLS != nil {
-		h.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-		setup.serverTLS(h.srv.TLS)
-	}
-	h.srv.StartTLS()
 	// Cleanups run last-registered first: the server stops (and finishes every request) before
 	// the reports are checked.
 	t.Cleanup(h.verify)
-	t.Cleanup(h.srv.Close)
-	h.caPEM = testcerts.PEM(h.srv.Certificate())
+	nsx := simnsx.StartT(t, simnsx.Options{
+		Transport: simnsx.TLS,
+		Sim:       setup.sim,
+		User:      testUser, Password: testPassword,
+		Handler: func(sim http.Handler) http.Handler {
+			return countingHandler{next: nsxspec.ValidatingHandler(spec, sim, h.reporter.from("simulator"))}
+		},
+		ServerTLS: setup.serverTLS,
+		// Server errors go to a buffer checked at the end: TLS handshake failures are expected in
+		// some tests, but a panic in the simulator must fail the test.
+		ServerErrorLog: log.New(h.serverLog, "", 0),
+	})
+	h.sim, h.srv, h.caPEM = nsx.Sim, nsx.Server, nsx.CAPEM
 
 	h.c = h.newClient(append([]clientOption{withMode(setup.mode)}, setup.client...)...)
 	return h
@@ -227,22 +224,4 @@ func eachAuthMode(t *testing.T, f func(t *testing.T, h *harness), opts ...harnes
 			f(t, newHarness(t, append([]harnessOption{withAuthMode(mode)}, opts...)...))
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
