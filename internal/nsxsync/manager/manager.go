@@ -118,7 +118,7 @@ type State struct {
 // Owned indexes the owned sections, rules and groups (built once).
 func (s *State) Owned() *ownership.Index {
 	if s.index == nil {
-		s.index = s.State.Index(s.ClusterID)
+		s.index = s.Index(s.ClusterID)
 	}
 	return s.index
 }
