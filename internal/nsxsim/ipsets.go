@@ -61,20 +61,9 @@ func (s *Server) handleUpdateIPSet(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	var in nsxclient.IPSet
-	if err := decodeBody(c, &in); err != nil {
+	if set, err = replaceObject(st, c, KindIPSet, set, ipsetMeta, validateIPSet, writableIPSet); err != nil {
 		return fail(err)
 	}
-	if err := checkPrecondition(KindIPSet, set.ID, bodyRevision(c.body), set.Revision); err != nil {
-		return fail(err)
-	}
-	if err := validateIPSet(in); err != nil {
-		return fail(err)
-	}
-	upd := writableIPSet(in)
-	st.stampUpdate(&upd.ManagedResource, set.ManagedResource, c.user)
-	*set = *upd
-	st.changed()
 	return ok(*set)
 }
 
@@ -86,12 +75,7 @@ func (s *Server) handleDeleteIPSet(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	if by := st.referrers(nsxclient.TargetIPSet, set.ID); len(by) > 0 && c.query.Get("force") != "true" {
-		return fail(errInUse(KindIPSet, set.ID, "referenced by "+joinMax(by, 5)))
-	}
-	st.ipsets.remove(set.ID)
-	st.changed()
-	return ok(nil)
+	return st.deleteUnlessReferenced(c, KindIPSet, nsxclient.TargetIPSet, set.ID, st.ipsets.remove)
 }
 
 // handleAddIP is POST /ip-sets/{id}?action=add_ip (201, echoes the element). An address already
@@ -164,6 +148,8 @@ func (st *state) ipset(id string) (*nsxclient.IPSet, *apiError) {
 	}
 	return set, nil
 }
+
+func ipsetMeta(s *nsxclient.IPSet) *nsxclient.ManagedResource { return &s.ManagedResource }
 
 func writableIPSet(in nsxclient.IPSet) *nsxclient.IPSet {
 	set := &nsxclient.IPSet{IPAddresses: slices.Clone(in.IPAddresses)}

@@ -86,20 +86,9 @@ func (s *Server) handleUpdatePort(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	var in nsxclient.LogicalPort
-	if err := decodeBody(c, &in); err != nil {
+	if p, err = replaceObject(st, c, KindLogicalPort, p, portMeta, validatePort, writablePort); err != nil {
 		return fail(err)
 	}
-	if err := checkPrecondition(KindLogicalPort, p.ID, bodyRevision(c.body), p.Revision); err != nil {
-		return fail(err)
-	}
-	if err := validatePort(in); err != nil {
-		return fail(err)
-	}
-	upd := writablePort(in)
-	st.stampUpdate(&upd.ManagedResource, p.ManagedResource, c.user)
-	*p = *upd
-	st.changed()
 	return ok(*p)
 }
 
@@ -160,6 +149,8 @@ func validatePort(in nsxclient.LogicalPort) *apiError {
 	}
 	return f.err()
 }
+
+func portMeta(p *nsxclient.LogicalPort) *nsxclient.ManagedResource { return &p.ManagedResource }
 
 func writablePort(in nsxclient.LogicalPort) *nsxclient.LogicalPort {
 	p := &nsxclient.LogicalPort{

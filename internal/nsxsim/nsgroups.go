@@ -63,20 +63,11 @@ func (s *Server) handleUpdateGroup(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	var in nsxclient.NSGroup
-	if err := decodeBody(c, &in); err != nil {
+	validate := func(in nsxclient.NSGroup) *apiError { return st.validateGroup(in, g.ID) }
+	meta := func(g *nsxclient.NSGroup) *nsxclient.ManagedResource { return &g.ManagedResource }
+	if g, err = replaceObject(st, c, KindNSGroup, g, meta, validate, writableGroup); err != nil {
 		return fail(err)
 	}
-	if err := checkPrecondition(KindNSGroup, g.ID, bodyRevision(c.body), g.Revision); err != nil {
-		return fail(err)
-	}
-	if err := st.validateGroup(in, g.ID); err != nil {
-		return fail(err)
-	}
-	upd := writableGroup(in)
-	st.stampUpdate(&upd.ManagedResource, g.ManagedResource, c.user)
-	*g = *upd
-	st.changed()
 	return ok(st.groupView(g, false))
 }
 
@@ -90,12 +81,7 @@ func (s *Server) handleDeleteGroup(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	if by := st.referrers(nsxclient.TargetNSGroup, g.ID); len(by) > 0 && c.query.Get("force") != "true" {
-		return fail(errInUse(KindNSGroup, g.ID, "referenced by "+joinMax(by, 5)))
-	}
-	st.groups.remove(g.ID)
-	st.changed()
-	return ok(nil)
+	return st.deleteUnlessReferenced(c, KindNSGroup, nsxclient.TargetNSGroup, g.ID, st.groups.remove)
 }
 
 // handleAddMembers is POST /ns-groups/{id}?action=ADD_MEMBERS: static members are appended
