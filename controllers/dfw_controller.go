@@ -136,7 +136,7 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 		result = resultDryRun
 	case o.applied.StepsTotal > 0 && pending == 0 && wasSynced:
 		driftRepairs.Inc()
-		logger.Info("repaired NSX objects changed outside microseg (no Kubernetes change was pending)")
+		logger.Info("Repaired NSX objects changed outside microseg (no Kubernetes change was pending)")
 	}
 	r.lastFailed = err != nil
 	if err == nil {

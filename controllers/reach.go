@@ -38,7 +38,7 @@ func (r *DFWReconciler) reachNSX(ctx context.Context, model *ir.Model, pending i
 	logger := log.FromContext(ctx)
 	fp, ok := fingerprint(model)
 	if l := r.last; ok && l != nil && pending > 0 && l.fingerprint == fp && time.Since(l.at) < r.cfg.ResyncPeriod {
-		logger.V(1).Info("the Kubernetes changes leave the compiled DFW as it is; NSX not contacted", "pending", pending)
+		logger.V(1).Info("The Kubernetes changes leave the compiled DFW as it is; NSX not contacted", "pending", pending)
 		o := &reached{Outcome: l.outcome}
 		o.Model = model
 		return o, nil

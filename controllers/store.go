@@ -73,12 +73,12 @@ func enqueueAll(c client.Client, newList func() client.ObjectList, what string) 
 	return handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, _ struct{}) []reconcile.Request {
 		list := newList()
 		if err := c.List(ctx, list); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "listing "+what+" from the cache after a sync; they are reconciled at their next change or sync")
+			ctrl.LoggerFrom(ctx).Error(err, "Cannot list objects from the cache after a sync; they are reconciled at their next change or sync", "kind", what)
 			return nil
 		}
 		items, err := meta.ExtractList(list)
 		if err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "reading the list of "+what)
+			ctrl.LoggerFrom(ctx).Error(err, "Cannot read a list from the cache", "kind", what)
 			return nil
 		}
 		out := make([]reconcile.Request, 0, len(items))
