@@ -10,6 +10,7 @@ import (
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	. "github.com/microseg/microseg/internal/plan/plantest"
 	"github.com/microseg/microseg/nsxclient"
@@ -328,4 +329,64 @@ func TestInvariantHoldsWithTheProductionGuards(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInvariantHoldsWhileARepairedGroupIsStale: a group of microseg's was edited in NSX (here b's
+// group made to select a1) while a policy change is pending that needs a guard. The guard goes in
+// before the group is repaired, so while it is in place it sees the group's edited content: a
+// copy of the new block (ALLOW rules included) would let a1 reach d1 through "allow b → d",
+// which the edited state denies (deny-a) and the new model denies. The planner uses the
+// deny-only guard for such a plan.
+func TestInvariantHoldsWhileARepairedGroupIsStale(t *testing.T) {
+	ingressD := Section("np-ingress/d", Rule("d/in/b", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(gB))),
+		Rule("d/in/rest", ir.ActionDrop, ir.DirectionIn, gD))
+	before := Model([]ir.Section{Section("np-deny-a", Rule("d/in/not-a", ir.ActionDrop, ir.DirectionIn, gD, From(Ref(gA)))), ingressD},
+		gA, gB, gD)
+	after := Model([]ir.Section{ingressD, Section("np-egress/c", Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC))}, gB, gC, gD)
+	next, order := verdicts(t, after)
+
+	e := newEnv(t)
+	w := setUpWorld(e)
+	e.sync(before, nil, w.opts())
+	// The administrator edits b's group to select app=a.
+	groups, err := e.client.ListNSGroups(e.ctx, nsxclient.ListNSGroupsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := false
+	for _, g := range groups {
+		if ownership.TagValue(g.Tags, ownership.TagKey) == gB.Key {
+			g.MembershipCriteria[0].Tag = "a"
+			if _, err := e.client.UpdateNSGroup(e.ctx, g); err != nil {
+				t.Fatal(err)
+			}
+			edited = true
+		}
+	}
+	if !edited {
+		t.Fatal("b's group is not in NSX")
+	}
+	old := map[flow]dataplane.Result{}
+	for _, f := range order {
+		old[f] = e.trace(f)
+	}
+	var violations []string
+	writes := 0
+	e.setAfterWrite(func() {
+		writes++
+		for _, f := range order {
+			if r := e.trace(f); r.Allowed && !old[f].Allowed && !next[f].Allowed {
+				violations = append(violations, fmt.Sprintf("after write %d: %s allowed (the edited state and the new model deny it)", writes, e.describe(f)))
+			}
+		}
+	})
+	res := e.sync(after, nil, w.opts())
+	e.setAfterWrite(nil)
+	if !res.Plan.Guarded || writes < 3 {
+		t.Fatalf("the change should be guarded and take several writes: %v", res.Plan.Counts())
+	}
+	if len(violations) > 0 {
+		t.Fatalf("%d violations:\n%s", len(violations), strings.Join(violations, "\n"))
+	}
+	e.requireConverged(after, w.opts())
 }

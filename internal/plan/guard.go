@@ -74,7 +74,11 @@ func (p *planner) decideGuard() error {
 	}
 	var g *Guard
 	if p.opts.Guard == nil {
-		g, _ = GuardFor(p.model, p.opts.Limits)
+		// The guard goes in before the model's groups are repaired (see assemble), so while it
+		// is in place a repaired group still has the content someone gave it in NSX. A copy of
+		// the block would then apply its ALLOW rules to the wrong members; the deny-only guard
+		// only ever adds denials on top of the old block until the repairs are done.
+		g, _ = guardFor(p.model, p.opts.Limits, p.gp.contentUpdates == 0)
 	} else if g = p.opts.Guard(p.model); g == nil {
 		return errors.New("plan: Options.Guard returned no guard")
 	}
