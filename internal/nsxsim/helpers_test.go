@@ -43,7 +43,7 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	return e
 }
 
-// specChecked validates each /api/v1 response against the NSX spec (when ../shared has it).
+// specChecked validates each /api/v1 response against the NSX spec (when the vendor spec is beside the project).
 func specChecked(t *testing.T, next http.Handler) http.Handler {
 	spec := nsxspec.LoadIfPresent(t)
 	if spec == nil {

@@ -68,7 +68,7 @@ func (s *Server) handleUpdateIPSet(c *call) reply {
 }
 
 // handleDeleteIPSet is DELETE /ip-sets/{id}?force=. Without force an IP set in an NSGroup or
-// referenced by a rule is refused with 400/500030 (the spec also lists 409; facts doc 8.6).
+// referenced by a rule is refused with 400/500030 (nsx-operator and terraform see 400/500030; the vendor spec also lists 409).
 func (s *Server) handleDeleteIPSet(c *call) reply {
 	st := s.st
 	set, err := st.ipset(c.param("ip-set-id"))
@@ -158,7 +158,7 @@ func writableIPSet(in nsxclient.IPSet) *nsxclient.IPSet {
 }
 
 // validateIPSet checks the entries (address, CIDR or range, at most 4000) and that the set is
-// homogeneous, IPv4 or IPv6 (the 2.5.1 spec text, facts doc 5).
+// homogeneous, IPv4 or IPv6 (the vendor spec 2.5.1).
 func validateIPSet(in nsxclient.IPSet) *apiError {
 	var f fieldErrors
 	f.managed(&in.ManagedResource)

@@ -7,7 +7,7 @@ import (
 )
 
 // Logical ports are what NCP (in tests, the NCP emulator) creates per pod: CHILD VIFs tagged with
-// ncp/cluster, ncp/project, ncp/pod and the pod labels (facts doc 7).
+// ncp/cluster, ncp/project, ncp/pod and the pod labels (NCP documentation).
 
 var (
 	attachmentTypes = []string{"VIF", "LOGICALROUTER", "BRIDGEENDPOINT", "DHCP_SERVICE", "METADATA_PROXY", "L2VPN_SESSION"}

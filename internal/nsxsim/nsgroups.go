@@ -8,7 +8,7 @@ import (
 )
 
 // handleListGroups is GET /ns-groups. Pages hold at most Options.NSGroupPageSize groups whatever
-// page_size says ("The page size is restricted to 50 NSGroups", facts doc 4.1).
+// page_size says ("The page size is restricted to 50 NSGroups", the vendor spec).
 func (s *Server) handleListGroups(c *call) reply {
 	page, err := s.parsePage(c.query, s.opts.NSGroupPageSize)
 	if err != nil {
@@ -73,8 +73,7 @@ func (s *Server) handleUpdateGroup(c *call) reply {
 
 // handleDeleteGroup is DELETE /ns-groups/{id}?force=. Without force, a group referenced by another
 // group or by a firewall rule or section is refused with 400/500030 (the status for the rule case
-// is UNCONFIRMED, facts doc 8.6 and 11.1). After a forced delete the references stay and read
-// back with is_valid=false.
+// is UNCONFIRMED). After a forced delete the references stay and read back with is_valid=false.
 func (s *Server) handleDeleteGroup(c *call) reply {
 	st := s.st
 	g, err := st.group(c.param("ns-group-id"))
@@ -85,7 +84,7 @@ func (s *Server) handleDeleteGroup(c *call) reply {
 }
 
 // handleAddMembers is POST /ns-groups/{id}?action=ADD_MEMBERS: static members are appended
-// (already present ones are kept once). No _revision is needed (facts doc 8.2).
+// (already present ones are kept once). No _revision is needed (vendor spec).
 func (s *Server) handleAddMembers(c *call) reply {
 	return s.editMembers(c, func(members, delta []nsxclient.NSGroupExpression) []nsxclient.NSGroupExpression {
 		for _, m := range delta {
