@@ -90,5 +90,5 @@ demo: ## The reference scenario end to end (control plane, NSX simulator, NCP em
 	KUBEBUILDER_ASSETS=$$(COMPONENTS="etcd kube-apiserver kube-controller-manager kubectl" $(CONTROLPLANE)) $(GO) run ./cmd/demo $(ARGS)
 
 .PHONY: demo-check
-demo-check: ## Run the demo once and exit 0 only if the reachability table matches the design notes.
+demo-check: ## Run the demo once and exit 0 only if the reachability table matches the reference table.
 	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) run ./cmd/demo --check $(ARGS)

@@ -61,7 +61,7 @@ func denies(a string) bool { return a == "DROP" || a == "REJECT" }
 
 // exactGuard builds the guard of a model from its verdicts: at each side, a DROP for every test
 // flow whose first match in microseg's block (at that side) is a DROP or REJECT — exactly the
-// deny projection the compiler computes, restricted to the flows the test traces.
+// deny projection of the new block, restricted to the flows the test traces.
 func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) guardFunc {
 	return func(*ir.Model) *plan.Guard {
 		podGroups := make([]ir.Group, len(pods))

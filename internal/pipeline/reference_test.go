@@ -11,11 +11,11 @@ import (
 	"github.com/microseg/microseg/internal/testenv"
 )
 
-// referenceTable is the design notes' reference table.
+// referenceTable is the reference table (internal/reference).
 var referenceTable = reference.Table
 
 // TestReferenceScenarioFromSamples runs config/samples through the real pipeline and checks the
-// design notes' table for every replica pair, on the port the pods serve (8080, named http).
+// reference table for every replica pair, on the port the pods serve (8080, named http).
 func TestReferenceScenarioFromSamples(t *testing.T) {
 	root, err := testenv.ProjectRoot()
 	if err != nil {

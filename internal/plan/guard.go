@@ -9,12 +9,13 @@ import (
 	"github.com/microseg/microseg/internal/ir"
 )
 
-// Guard is the deny-only projection of a desired model that protects a change taking more than
-// one write (see doc.go for the argument): sections whose DROP/REJECT rules, at each side (OUT at
-// the source port, IN at the destination port), deny exactly the flows the model's block denies
-// at that side — the model's rules in DFW order with every ALLOW read as "skip the rest of the
-// block". The compiler computes it; Groups are the groups its rules need beyond the model's (a
-// key shared with the model must have the same content).
+// Guard protects a change that takes more than one write that changes DFW evaluation: sections
+// inserted above microseg's block for the duration of the change, such that at each side (OUT at
+// the source port, IN at the destination port) every flow the new block denies is denied by the
+// guard. GuardFor builds the production guards (a copy of the new block, or its deny-only
+// over-approximation); docs/architecture.md ("The guard") has the invariant and its proof for
+// both. Groups are the groups its rules need beyond the model's (a key shared with the model must
+// have the same content); GuardFor's guards need none.
 type Guard struct {
 	Sections []ir.Section `json:"sections"`
 	Groups   []ir.Group   `json:"groups,omitempty"`

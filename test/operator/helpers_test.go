@@ -52,7 +52,7 @@ func sample(kind, name string) *unstructured.Unstructured {
 // namespaceOf is where each service of the reference scenario runs.
 var namespaceOf = reference.Namespace
 
-// referenceTable is the design notes' table: every other pair of services is denied too.
+// referenceTable is the reference table (internal/reference): every other pair of services is denied too.
 var referenceTable = func() map[[2]string]bool {
 	out := map[[2]string]bool{}
 	for _, row := range reference.Table {

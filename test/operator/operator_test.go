@@ -24,7 +24,7 @@ import (
 const longWait = 60 * time.Second
 
 var _ = Describe("the operator", Ordered, func() {
-	It("realizes the reference scenario from config/samples: every policy Ready, the design notes' table in NSX", func(ctx context.Context) {
+	It("realizes the reference scenario from config/samples: every policy Ready, the reference table in NSX", func(ctx context.Context) {
 		for _, o := range samples() {
 			Expect(k8s.Create(ctx, o)).To(Succeed(), "creating %s %s", o.GetKind(), o.GetName())
 		}

@@ -1,7 +1,7 @@
 // Package operator_test proves the operator end to end against a real kube-apiserver and
 // kube-controller-manager (Deployments make the pods), the NSX simulator over TLS, and the NCP
 // emulator giving the pods addresses and tagged logical ports in that simulator: the reference
-// scenario from config/samples reaches Ready and the simulator's Traceflow shows the design notes'
+// scenario from config/samples reaches Ready and the simulator's Traceflow shows the reference
 // table, and stays right through scaling, policy deletion, edits made in NSX behind the
 // operator's back, NSX outages, and operator restarts.
 package operator_test
