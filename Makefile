@@ -11,6 +11,12 @@ CONTROLLER_GEN ?= $(GO) tool controller-gen
 CONTROLPLANE ?= hack/controlplane.sh
 TEST_TIMEOUT ?= 25m
 GOTEST_FLAGS ?=
+# Packages whose code runs concurrently (the NSX client, the simulator, the controllers, the sync
+# path and its applier, the operator's wiring, the NCP emulator, the envtest suite and the
+# client-simulator suite): make test runs them under the race detector, and everything else
+# without it.
+RACE_PKGS ?= ./nsxclient/... ./internal/nsxsim/... ./controllers/... ./internal/nsxsync/... ./internal/apply/... \
+	./internal/operator/... ./internal/ncpemu/... ./test/operator/... ./test/nsxapi/...
 
 .DEFAULT_GOAL := help
 
@@ -54,12 +60,14 @@ controlplane: ## Build (once) and print the local control plane directory used a
 	@$(CONTROLPLANE)
 
 .PHONY: test
-test: ## Run every test: unit, fuzz seeds, golden, simulator and envtest suites against a real kube-apiserver.
+test: ## Run every test: unit, fuzz seeds, golden, simulator and envtest suites against a real kube-apiserver (concurrent packages with -race).
 	@assets=$$($(CONTROLPLANE)) && \
 	 echo "KUBEBUILDER_ASSETS=$$assets" && \
 	 test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on: $$(gofmt -l $$(git ls-files '*.go'))"; exit 1; }
 	$(GO) vet ./...
-	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) test -timeout $(TEST_TIMEOUT) $(GOTEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) test -timeout $(TEST_TIMEOUT) $(GOTEST_FLAGS) \
+		$$($(GO) list ./... | grep -vxF -f <($(GO) list $(RACE_PKGS)))
+	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) test -race -timeout $(TEST_TIMEOUT) $(GOTEST_FLAGS) $(RACE_PKGS)
 	@# Differential conformance against kube-network-policies: its own module (see its README).
 	cd test/conformance && $(GO) vet ./... && $(GO) test -timeout $(TEST_TIMEOUT) $(GOTEST_FLAGS) ./...
 	hack/test-verify-gen.sh
@@ -82,5 +90,5 @@ demo: ## The reference scenario end to end (control plane, NSX simulator, NCP em
 	KUBEBUILDER_ASSETS=$$(COMPONENTS="etcd kube-apiserver kube-controller-manager kubectl" $(CONTROLPLANE)) $(GO) run ./cmd/demo $(ARGS)
 
 .PHONY: demo-check
-demo-check: ## Run the demo once and exit 0 only if the reachability table matches the design notes.
+demo-check: ## Run the demo once and exit 0 only if the reachability table matches the reference table.
 	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) run ./cmd/demo --check $(ARGS)

@@ -23,22 +23,22 @@ func main() {
 
 	opts, mgrOpts, err := flags.Options(ctrl.Log)
 	if err != nil {
-		setupLog.Error(err, "invalid flags")
+		setupLog.Error(err, "Invalid flags")
 		os.Exit(2)
 	}
 	mgr, err := operator.NewManager(ctrl.GetConfigOrDie(), mgrOpts)
 	if err != nil {
-		setupLog.Error(err, "unable to create the manager")
+		setupLog.Error(err, "Unable to create the manager")
 		os.Exit(1)
 	}
 	if _, err := operator.Setup(mgr, opts); err != nil {
-		setupLog.Error(err, "unable to set up the operator")
+		setupLog.Error(err, "Unable to set up the operator")
 		os.Exit(1)
 	}
-	setupLog.Info("starting the operator", "clusterID", opts.ClusterID, "nsx", opts.NSX.Host,
+	setupLog.Info("Starting the operator", "clusterID", opts.ClusterID, "nsx", opts.NSX.Host,
 		"anchorSection", opts.AnchorSection, "dryRun", opts.DryRun)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
-		setupLog.Error(err, "the manager stopped with an error")
+		setupLog.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
 }

@@ -7,12 +7,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,18 +22,16 @@ import (
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/nsxclient"
+	"github.com/microseg/microseg/internal/nsxsync"
 )
 
 // DFWConfig configures the DFW reconciler.
 type DFWConfig struct {
 	// ClusterID is NCP's cluster name and microseg's ownership tag in NSX.
 	ClusterID string
-	// NSX is the client of the NSX Manager.
-	NSX *nsxclient.Client
-	// AnchorSection is the id or display name of the section microseg's block sits below; empty:
-	// the top of the DFW.
-	AnchorSection string
+	// NSX is the backend of the NSX API microseg writes through (configured with the cluster id,
+	// the anchor section and the compiler's limits).
+	NSX nsxsync.Backend
 	// Settings tune the compiler.
 	Settings compile.Settings
 	// DryRun computes and logs the plan but writes nothing to NSX.
@@ -47,39 +43,36 @@ type DFWConfig struct {
 	ResyncPeriod time.Duration
 	// RetryBaseDelay and RetryMaxDelay bound the backoff after a failed sync.
 	RetryBaseDelay, RetryMaxDelay time.Duration
-	// Recorder records Events on NetworkPolicies.
-	Recorder events.EventRecorder
 }
 
 // DFWReconciler is the one reconciler of the DFW: every relevant change of a ClusterSecurityPolicy,
 // NetworkPolicy, Namespace or Pod enqueues the same key, and a sync lists everything from the
-// cache, compiles, brings NSX to the result and reports on the policies.
+// cache, compiles, brings NSX to the result through the sync path (internal/nsxsync) and
+// publishes the outcome, from which the status and event controllers report on the policies.
 type DFWReconciler struct {
-	cfg     DFWConfig
-	client  client.Client
-	nsx     *nsxSyncer
-	trigger *trigger
-	events  *npEvents
-	status  *statusWriter
+	cfg      DFWConfig
+	client   client.Client
+	trigger  *trigger
+	outcomes *Outcomes
 	// synced is set after the first sync that reached NSX (or computed a dry-run plan): the
 	// readiness signal.
 	synced atomic.Bool
 	// last is the last sync that got through to NSX, reused while the compiled DFW is unchanged.
 	last *lastSync
+	// lastFailed is set while the last sync failed: the next one reads NSX in full.
+	lastFailed bool
+	// forgers are the pods with forged NCP identity labels last logged, with the warning logged.
+	forgers map[string]string
 }
 
 // NewDFWReconciler returns the reconciler; SetupWithManager starts it. c is the manager's cached
-// client, apiReader reads straight from the API server.
-func NewDFWReconciler(c client.Client, apiReader client.Reader, cfg DFWConfig) *DFWReconciler {
-	return &DFWReconciler{
-		cfg:     cfg,
-		client:  c,
-		status:  &statusWriter{client: c, reader: apiReader, written: map[types.UID]string{}},
-		nsx:     &nsxSyncer{client: cfg.NSX, clusterID: cfg.ClusterID, anchor: cfg.AnchorSection, limits: cfg.Settings.Limits, dryRun: cfg.DryRun},
-		trigger: &trigger{delay: cfg.SyncDelay},
-		events:  newNPEvents(cfg.Recorder),
-	}
+// client.
+func NewDFWReconciler(c client.Client, cfg DFWConfig) *DFWReconciler {
+	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes()}
 }
+
+// Outcomes are the outcomes this reconciler publishes, for the status and event controllers.
+func (r *DFWReconciler) Outcomes() *Outcomes { return r.outcomes }
 
 // Synced reports whether a sync has reached NSX since the operator started.
 func (r *DFWReconciler) Synced() bool { return r.synced.Load() }
@@ -102,8 +95,6 @@ func (r *DFWReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: 1,
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](r.cfg.RetryBaseDelay, r.cfg.RetryMaxDelay),
-			// Tests and the demo start the operator more than once in one process.
-			SkipNameValidation: ptr.To(true),
 		}).
 		Complete(r)
 }
@@ -123,50 +114,46 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, fmt.Errorf("compiling the policies: %w", err))
 	}
-	for _, w := range model.Warnings { // pods whose labels forge NCP identity tags (docs/security.md)
-		if w.Object.Kind == ir.KindPod {
-			logger.Info("pod labels forge NCP identity tags", "pod", w.Object.Namespace+"/"+w.Object.Name, "warning", w.Message)
-		}
-	}
+	r.logForgers(logger, model)
 	// Tell new and changed policies at once whether they compiled, before NSX (which may be
 	// slow or down) is reached.
-	statusErr := r.status.write(ctx, in.ClusterSecurityPolicies, &Outcome{Model: model, DryRun: r.cfg.DryRun}, true)
+	sources := sourcesOf(in)
+	r.outcomes.publish(&Outcome{Model: model, Sources: sources, DryRun: r.cfg.DryRun})
 
-	o, applied, err := r.reachNSX(ctx, model, pending)
+	o, err := r.reachNSX(ctx, model, pending)
 	if ctx.Err() != nil {
 		return reconcile.Result{}, ctx.Err() // shutting down: leave the status as it is
 	}
+	o.Sources, o.FirstSync = sources, !wasSynced
 	result := resultSuccess
 	switch {
 	case err != nil:
 		result = resultError
 		// controller-runtime logs the returned error and retries with backoff.
-		if applied.StepsTotal > 0 {
+		if o.applied.StepsTotal > 0 {
 			err = fmt.Errorf("sync failed (%s) after %d of %d NSX changes; retrying with backoff: %w",
-				failureReason(err), applied.StepsDone, applied.StepsTotal, err)
+				failureReason(err), o.applied.StepsDone, o.applied.StepsTotal, err)
 		} else {
 			err = fmt.Errorf("sync failed (%s); retrying with backoff: %w", failureReason(err), err)
 		}
 	case r.cfg.DryRun:
 		result = resultDryRun
-	case applied.StepsTotal > 0 && pending == 0 && wasSynced:
+	case o.applied.StepsTotal > 0 && pending == 0 && wasSynced:
 		driftRepairs.Inc()
-		logger.Info("repaired NSX objects changed outside microseg (no Kubernetes change was pending)")
+		logger.Info("Repaired NSX objects changed outside microseg (no Kubernetes change was pending)")
 	}
+	r.lastFailed = err != nil
 	if err == nil {
 		r.trigger.done(pending)
 		r.synced.Store(true)
 		lastSuccessfulSync.SetToCurrentTime()
 	}
-	statusErr = errors.Join(statusErr, r.status.write(ctx, in.ClusterSecurityPolicies, o, false))
-	r.events.announce(in.NetworkPolicies, o, !wasSynced)
+	r.outcomes.publish(&o.Outcome)
 	syncDuration.WithLabelValues(result).Observe(time.Since(start).Seconds())
 
 	switch {
 	case err != nil:
 		return reconcile.Result{}, err
-	case statusErr != nil:
-		return reconcile.Result{}, fmt.Errorf("writing ClusterSecurityPolicy status: %w", statusErr)
 	case !o.Converged && !r.cfg.DryRun:
 		// Sync again, with backoff: should NSX keep some object differently than microseg
 		// writes it, a fixed requeue would rewrite it in a tight loop.
@@ -194,4 +181,36 @@ func (r *DFWReconciler) inputs(ctx context.Context) (compile.Input, error) {
 	}
 	in.ClusterSecurityPolicies, in.NetworkPolicies, in.Namespaces, in.Pods = csps.Items, nps.Items, nss.Items, pods.Items
 	return in, nil
+}
+
+// sourcesOf records which version of each policy the model is compiled from.
+func sourcesOf(in compile.Input) map[ir.ObjectRef]Source {
+	out := make(map[ir.ObjectRef]Source, len(in.ClusterSecurityPolicies)+len(in.NetworkPolicies))
+	for i := range in.ClusterSecurityPolicies {
+		p := &in.ClusterSecurityPolicies[i]
+		out[ir.ObjectRef{Kind: ir.KindClusterSecurityPolicy, Name: p.Name}] = Source{UID: p.UID, Generation: p.Generation}
+	}
+	for i := range in.NetworkPolicies {
+		p := &in.NetworkPolicies[i]
+		out[ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: p.Namespace, Name: p.Name}] = Source{UID: p.UID, Generation: p.Generation}
+	}
+	return out
+}
+
+// logForgers logs each pod whose labels forge NCP identity tags (docs/security.md) once, and again
+// only when what the compiler says about it changes: the warning stands on every sync while the
+// label does.
+func (r *DFWReconciler) logForgers(logger logr.Logger, model *ir.Model) {
+	current := map[string]string{}
+	for _, w := range model.Warnings {
+		if w.Object.Kind != ir.KindPod {
+			continue
+		}
+		pod := w.Object.Namespace + "/" + w.Object.Name
+		current[pod] = w.Message
+		if r.forgers[pod] != w.Message {
+			logger.Info("Pod labels forge NCP identity tags", "pod", pod, "warning", w.Message)
+		}
+	}
+	r.forgers = current
 }

@@ -1,16 +1,20 @@
 package controllers
 
-import "github.com/go-logr/logr"
+import (
+	"github.com/go-logr/logr"
+
+	"github.com/microseg/microseg/internal/nsxsync"
+)
 
 // logDryRun logs what a sync would write.
-func logDryRun(logger logr.Logger, o *Outcome) {
-	if o.Plan.Empty() {
-		logger.Info("dry run: NSX already matches the policies; nothing to write")
+func logDryRun(logger logr.Logger, p nsxsync.Summary) {
+	if p.Steps == 0 {
+		logger.Info("Dry run: NSX already matches the policies; nothing to write")
 		return
 	}
-	logger.Info("dry run: NSX does not match the policies; these writes would fix it (none made)",
-		"steps", o.Plan.Counts(), "guarded", o.Plan.Guarded, "estimatedCost", o.Plan.EstimatedCost.String())
-	for i, s := range o.Plan.Steps {
-		logger.V(1).Info("dry run: planned step", "n", i+1, "op", s.Op, "key", s.Key, "rule", s.RuleKey, "reason", s.Reason)
+	logger.Info("Dry run: NSX does not match the policies; these writes would fix it (none made)",
+		"steps", p.Ops, "guarded", p.Guarded, "estimatedCost", p.EstimatedCost.String())
+	for i, s := range p.Details {
+		logger.V(1).Info("Dry run: planned step", "n", i+1, "op", s.Op, "key", s.Key, "rule", s.Rule, "reason", s.Reason)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -14,11 +15,6 @@ const (
 	ReasonInvalidConfiguration = securityv1alpha1.ReasonInvalidConfiguration
 )
 
-// configError is a problem with the operator's configuration that only a human can fix.
-type configError struct{ msg string }
-
-func (e *configError) Error() string { return e.msg }
-
 // failureReason classifies what stopped a sync into a Programmed reason:
 //   - InvalidConfiguration for the operator's own configuration;
 //   - NSXRejected when NSX refused a request as invalid (a 4xx other than authentication, rate
@@ -27,7 +23,7 @@ func (e *configError) Error() string { return e.msg }
 //     or wrong credentials (a rotated Secret is picked up on the next attempt), and conflicts
 //     with concurrent edits.
 func failureReason(err error) string {
-	var ce *configError
+	var ce *nsxsync.ConfigError
 	if errors.As(err, &ce) {
 		return ReasonInvalidConfiguration
 	}

@@ -1,6 +1,10 @@
 package controllers
 
 import (
+	"maps"
+	"slices"
+	"sync"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -30,13 +34,15 @@ const (
 // generation, each warning once per generation, an NSX failure once per failure streak. It
 // remembers what it said in memory only; a restarted operator repeats warnings once (useful:
 // events expire after an hour), but does not announce "Programmed" for policies that the first
-// sync found already programmed in NSX.
+// sync found already programmed in NSX. It is safe for concurrent use.
 type npEvents struct {
 	recorder events.EventRecorder
-	seen     map[types.UID]*npAnnounced
+	mu       sync.Mutex
+	seen     map[types.NamespacedName]*npAnnounced
 }
 
 type npAnnounced struct {
+	uid        types.UID
 	generation int64
 	programmed bool
 	said       map[string]bool // warnings announced for this generation
@@ -44,33 +50,33 @@ type npAnnounced struct {
 }
 
 func newNPEvents(r events.EventRecorder) *npEvents {
-	return &npEvents{recorder: r, seen: map[types.UID]*npAnnounced{}}
+	return &npEvents{recorder: r, seen: map[types.NamespacedName]*npAnnounced{}}
 }
 
-// announce emits the events a sync's outcome calls for. firstSync is set for the operator's first
-// sync that reached NSX.
-func (e *npEvents) announce(nps []networkingv1.NetworkPolicy, o *Outcome, firstSync bool) {
-	live := make(map[types.UID]bool, len(nps))
-	for i := range nps {
-		np := &nps[i]
-		live[np.UID] = true
-		res, ok := o.Model.Object(ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name})
-		if !ok {
-			continue // created after the sync listed the policies
-		}
-		a := e.seen[np.UID]
-		if a == nil || a.generation != np.Generation {
-			a = &npAnnounced{generation: np.Generation, said: map[string]bool{}}
-			e.seen[np.UID] = a
-		}
-		e.compileEvents(np, res, a)
-		e.programEvents(np, res, o, a, firstSync)
+// announce emits the events a sync's outcome calls for on one policy (o must have been compiled
+// from this version of it).
+func (e *npEvents) announce(np *networkingv1.NetworkPolicy, o *Outcome) {
+	res, ok := o.Model.Object(ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name})
+	if !ok {
+		return // created after the sync listed the policies
 	}
-	for uid := range e.seen {
-		if !live[uid] {
-			delete(e.seen, uid)
-		}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	key := types.NamespacedName{Namespace: np.Namespace, Name: np.Name}
+	a := e.seen[key]
+	if a == nil || a.uid != np.UID || a.generation != np.Generation {
+		a = &npAnnounced{uid: np.UID, generation: np.Generation, said: map[string]bool{}}
+		e.seen[key] = a
 	}
+	e.compileEvents(np, res, a)
+	e.programEvents(np, res, o, a)
+}
+
+// forget drops what was said about a deleted policy.
+func (e *npEvents) forget(key types.NamespacedName) {
+	e.mu.Lock()
+	delete(e.seen, key)
+	e.mu.Unlock()
 }
 
 func (e *npEvents) compileEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectResult, a *npAnnounced) {
@@ -82,27 +88,48 @@ func (e *npEvents) compileEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectR
 		}
 		return
 	}
+	// One event per rule (and one for the policy as a whole), listing that rule's warnings:
+	// events.k8s.io folds events that differ only in their note into one series, so one event per
+	// warning would show only the first of a rule's; the action names the rule so that rules stay
+	// apart.
+	byRule := map[string][]ir.Warning{}
 	for _, w := range res.Warnings {
-		key := w.Code + "\x00" + w.Rule + "\x00" + w.Message
-		if a.said[key] {
+		byRule[w.Rule] = append(byRule[w.Rule], w)
+	}
+	for _, rule := range slices.Sorted(maps.Keys(byRule)) {
+		note := truncateNote(warningList(byRule[rule]))
+		if a.said[note] {
 			continue
 		}
-		a.said[key] = true
-		e.recorder.Eventf(np, nil, corev1.EventTypeWarning, EventNotExactlyExpressible, actionCompile,
-			"%s", warningList([]ir.Warning{w}))
+		a.said[note] = true
+		action := actionCompile
+		if rule != "" {
+			action = truncateAction(actionCompile + " " + rule)
+		}
+		e.recorder.Eventf(np, nil, corev1.EventTypeWarning, EventNotExactlyExpressible, action, "%s", note)
 	}
 }
 
-func (e *npEvents) programEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectResult, o *Outcome, a *npAnnounced, firstSync bool) {
+// Limits of events.k8s.io/v1 fields (the API server rejects longer ones).
+const (
+	maxEventNote   = 1024
+	maxEventAction = 128
+)
+
+func truncateNote(s string) string { return truncateTo(s, maxEventNote) }
+
+func truncateAction(s string) string { return truncateTo(s, maxEventAction) }
+
+func (e *npEvents) programEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectResult, o *Outcome, a *npAnnounced) {
 	switch {
 	case !res.Accepted || o.DryRun:
 	case o.Err != nil:
 		reason := failureReason(o.Err)
 		if a.failing != reason {
 			a.failing = reason
-			e.recorder.Eventf(np, nil, corev1.EventTypeWarning, reason, actionProgram, "%s", truncate(failureMessage(reason, o.Err)))
+			e.recorder.Eventf(np, nil, corev1.EventTypeWarning, reason, actionProgram, "%s", truncateNote(failureMessage(reason, o.Err)))
 		}
-	case o.Plan != nil && o.Converged:
+	case o.Planned && o.Converged:
 		a.failing = ""
 		if a.programmed {
 			return
@@ -110,7 +137,7 @@ func (e *npEvents) programEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectR
 		a.programmed = true
 		// After a restart NSX may well hold this generation already: saying so again would
 		// claim a change that did not happen.
-		if firstSync && o.Plan.Empty() {
+		if o.FirstSync && !o.Wrote {
 			return
 		}
 		e.recorder.Eventf(np, nil, corev1.EventTypeNormal, EventProgrammed, actionProgram,

@@ -10,7 +10,6 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -41,41 +40,46 @@ func TestNetworkPolicyEvents(t *testing.T) {
 	ref := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: "y1", Name: "b"}
 	sctp := ir.Warning{Object: ref, Rule: "ingress/0", Code: ir.WarnSCTPPorts, Message: "SCTP ports 9999 cannot be expressed"}
 	m := &ir.Model{Objects: []ir.ObjectResult{{Object: ref, Accepted: true, RuleCount: 2, Warnings: []ir.Warning{sctp}}}}
-	wrote := &Outcome{Model: m, Plan: &plan.Plan{Steps: []plan.Step{{Op: plan.OpCreateSection}}}, Converged: true}
-	nothing := &Outcome{Model: m, Plan: &plan.Plan{}, Converged: true}
+	wrote := &Outcome{Model: m, Planned: true, Wrote: true, Converged: true}
+	nothing := &Outcome{Model: m, Planned: true, Converged: true}
+	firstNothing := &Outcome{Model: m, Planned: true, Converged: true, FirstSync: true}
 	down := &Outcome{Model: m, Err: &nsxclient.APIError{StatusCode: 503, Method: "GET", Path: "/firewall/sections"}}
 
 	rec := events.NewFakeRecorder(20)
 	e := newNPEvents(rec)
-	nps := []networkingv1.NetworkPolicy{np}
 
-	e.announce(nps, nothing, true)
+	e.announce(&np, firstNothing)
 	expectEvents(t, rec, "first sync, NSX already held it", "Warning NotExactlyExpressible")
-	e.announce(nps, nothing, false)
+	e.announce(&np, nothing)
 	expectEvents(t, rec, "the next sync")
 
-	nps[0].Generation = 2
-	e.announce(nps, down, false)
+	np.Generation = 2
+	e.announce(&np, down)
 	expectEvents(t, rec, "new generation, NSX down", "Warning NotExactlyExpressible", "Warning NSXUnavailable")
-	e.announce(nps, down, false)
+	e.announce(&np, down)
 	expectEvents(t, rec, "NSX still down")
-	e.announce(nps, wrote, false)
+	e.announce(&np, wrote)
 	expectEvents(t, rec, "NSX back", "Normal Programmed")
-	e.announce(nps, down, false)
+	e.announce(&np, down)
 	expectEvents(t, rec, "NSX down again", "Warning NSXUnavailable")
 
-	e.announce(nil, nothing, false)
+	e.forget(types.NamespacedName{Namespace: np.Namespace, Name: np.Name})
 	if len(e.seen) != 0 {
 		t.Errorf("a deleted policy is still remembered: %v", e.seen)
 	}
 
-	dry := &Outcome{Model: m, Plan: &plan.Plan{}, DryRun: true}
-	e.announce(nps, dry, false)
+	dry := &Outcome{Model: m, Planned: true, DryRun: true}
+	e.announce(&np, dry)
 	expectEvents(t, rec, "dry run", "Warning NotExactlyExpressible")
 
-	invalid := &Outcome{Model: &ir.Model{Objects: []ir.ObjectResult{{Object: ref, Error: "bad port"}}}, Plan: &plan.Plan{}, Converged: true}
-	nps[0].Generation = 3
-	e.announce(nps, invalid, false)
-	e.announce(nps, invalid, false)
+	invalid := &Outcome{Model: &ir.Model{Objects: []ir.ObjectResult{{Object: ref, Error: "bad port"}}}, Planned: true, Converged: true}
+	np.Generation = 3
+	e.announce(&np, invalid)
+	e.announce(&np, invalid)
 	expectEvents(t, rec, "invalid", "Warning NotCompiled")
+
+	// A policy deleted and created again under the same name starts afresh.
+	np.UID, np.Generation = "uid-b2", 1
+	e.announce(&np, nothing)
+	expectEvents(t, rec, "re-created", "Warning NotExactlyExpressible", "Normal Programmed")
 }

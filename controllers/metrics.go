@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -65,17 +65,10 @@ func ObserveNSXCall(ci nsxclient.CallInfo) {
 	nsxCalls.WithLabelValues(endpoint, ci.Method, code).Inc()
 }
 
-// recordOwned sets microseg_owned_objects from a state read from NSX.
-func recordOwned(st *plan.State, clusterID string) {
-	var sections, rules int
-	for _, s := range st.Sections {
-		if plan.Owned(s.Section.Tags, clusterID) && !s.Section.IsDefault {
-			sections++
-			rules += len(s.Rules)
-		}
+// recordOwned sets microseg_owned_objects from the owned-object index of a state read from NSX.
+func recordOwned(x *ownership.Index) {
+	counts := x.Counts()
+	for _, kind := range []string{ownership.KindSection, ownership.KindRule, ownership.KindNSGroup, ownership.KindIPSet} {
+		ownedObjects.WithLabelValues(kind).Set(float64(counts[kind]))
 	}
-	ownedObjects.WithLabelValues("section").Set(float64(sections))
-	ownedObjects.WithLabelValues("rule").Set(float64(rules))
-	ownedObjects.WithLabelValues("nsgroup").Set(float64(len(st.NSGroups)))
-	ownedObjects.WithLabelValues("ipset").Set(float64(len(st.IPSets)))
 }

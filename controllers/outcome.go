@@ -1,80 +1,58 @@
 package controllers
 
 import (
-	"slices"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/internal/plan"
-	"github.com/microseg/microseg/nsxclient"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/ownership"
 )
 
 // Outcome is what one sync learned about every policy at once; status and events are computed
-// from it. The zero NSX part (no Plan, no Err) means the sync has compiled but not yet reached NSX.
+// from it by their own controllers. The DFW reconciler publishes each outcome once and never
+// changes it afterwards. An outcome that has not reached NSX yet (Planned false, no Err) is the
+// interim one published right after compiling.
 type Outcome struct {
 	// Model is the compiled DFW.
 	Model *ir.Model
+	// Sources are the policies the model was compiled from, as they were listed: a status or an
+	// event is computed from this outcome only for a policy at that UID and generation.
+	Sources map[ir.ObjectRef]Source
 	// DryRun: the plan was computed and nothing was written.
 	DryRun bool
-	// Plan is the plan computed against NSX's state; nil when NSX was not read.
-	Plan *plan.Plan
+	// Planned: the sync read NSX and planned the change; Wrote: the plan had steps.
+	Planned, Wrote bool
+	// Problems are the plan's per-object problems (InvalidReference).
+	Problems []nsxsync.Problem
 	// Err is what stopped the sync (reading, planning or applying); nil when it got through.
 	Err error
 	// Converged: after the sync, NSX holds exactly the model (a fresh plan is empty).
 	Converged bool
-	// SectionIDs and GroupIDs map encoded IR keys (plan.EncodeKey) to the NSX ids of microseg's
-	// sections and groups, as read from NSX after the sync.
-	SectionIDs map[string]string
-	GroupIDs   map[string]string
+	// Owned indexes microseg's objects in NSX after the sync (nil when NSX was not read).
+	Owned *ownership.Index
+	// FirstSync: the operator's first sync that reached NSX.
+	FirstSync bool
+}
+
+// Source identifies the version of a policy a model was compiled from.
+type Source struct {
+	UID        types.UID
+	Generation int64
+}
+
+// compiledFrom reports whether the outcome was compiled from this version of the object.
+func (o *Outcome) compiledFrom(obj ir.ObjectRef, uid types.UID, generation int64) bool {
+	s, ok := o.Sources[obj]
+	return ok && s.UID == uid && s.Generation == generation
 }
 
 // problems returns the plan's problems about one object.
-func (o *Outcome) problems(obj ir.ObjectRef) []plan.Problem {
-	if o.Plan == nil {
-		return nil
-	}
-	var out []plan.Problem
-	for _, p := range o.Plan.Problems {
+func (o *Outcome) problems(obj ir.ObjectRef) []nsxsync.Problem {
+	var out []nsxsync.Problem
+	for _, p := range o.Problems {
 		if p.Object == obj {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// indexIDs maps the key tags of microseg's sections (guards excluded) and groups in a state to
-// their NSX ids.
-func indexIDs(st *plan.State, clusterID string) (sections, groups map[string]string) {
-	sections, groups = map[string]string{}, map[string]string{}
-	for _, s := range st.Sections {
-		if !plan.Owned(s.Section.Tags, clusterID) || hasTag(s.Section.Tags, plan.TagRole, plan.RoleGuard) {
-			continue
-		}
-		if k := tagValue(s.Section.Tags, plan.TagKey); k != "" && sections[k] == "" {
-			sections[k] = s.Section.ID
-		}
-	}
-	for _, g := range st.NSGroups {
-		if k := tagValue(g.Tags, plan.TagKey); k != "" && groups[k] == "" {
-			groups[k] = g.ID
-		}
-	}
-	for _, s := range st.IPSets {
-		if k := tagValue(s.Tags, plan.TagKey); k != "" && groups[k] == "" {
-			groups[k] = s.ID
-		}
-	}
-	return sections, groups
-}
-
-func tagValue(tags []nsxclient.Tag, scope string) string {
-	for _, t := range tags {
-		if t.Scope == scope {
-			return t.Tag
-		}
-	}
-	return ""
-}
-
-func hasTag(tags []nsxclient.Tag, scope, value string) bool {
-	return slices.Contains(tags, nsxclient.Tag{Scope: scope, Tag: value})
 }

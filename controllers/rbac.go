@@ -1,5 +1,7 @@
-// Package controllers holds the reconcilers that feed Kubernetes objects into microseg's engine and
-// report back on them.
+// Package controllers holds the operator's reconcilers: the DFW reconciler, which compiles the
+// policies and brings NSX to the result through the one sync path (internal/nsxsync) and publishes
+// each sync's outcome; the status controller of ClusterSecurityPolicies; and the events controller
+// of NetworkPolicies. See docs/architecture.md ("The operator").
 package controllers
 
 // The operator's own ClusterRole (config/rbac/role.yaml) is generated from these markers. Least

@@ -8,8 +8,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsync"
 )
 
 // lastSync is the last sync that got NSX to a model (or, in dry-run, planned it).
@@ -19,7 +19,14 @@ type lastSync struct {
 	at          time.Time
 }
 
-// reachNSX brings NSX to the model, or skips NSX when that is certain to change nothing.
+// reached is a sync's outcome and what its apply did.
+type reached struct {
+	Outcome
+	applied nsxsync.ApplyResult
+}
+
+// reachNSX brings NSX to the model through the sync path, or skips NSX when that is certain to
+// change nothing.
 //
 // Most Kubernetes events do not change the compiled DFW: pods come and go inside tag-based
 // groups, whose membership NSX maintains from NCP's port tags. When the model is the one the
@@ -27,35 +34,42 @@ type lastSync struct {
 // limits every client), so the outcome of that sync stands. Drift in NSX is still found by the
 // periodic resync: a sync with no Kubernetes change pending, or one past the resync period,
 // always reads NSX.
-func (r *DFWReconciler) reachNSX(ctx context.Context, model *ir.Model, pending int64) (*Outcome, apply.Result, error) {
+func (r *DFWReconciler) reachNSX(ctx context.Context, model *ir.Model, pending int64) (*reached, error) {
 	logger := log.FromContext(ctx)
 	fp, ok := fingerprint(model)
 	if l := r.last; ok && l != nil && pending > 0 && l.fingerprint == fp && time.Since(l.at) < r.cfg.ResyncPeriod {
-		logger.V(1).Info("the Kubernetes changes leave the compiled DFW as it is; NSX not contacted", "pending", pending)
-		o := l.outcome
+		logger.V(1).Info("The Kubernetes changes leave the compiled DFW as it is; NSX not contacted", "pending", pending)
+		o := &reached{Outcome: l.outcome}
 		o.Model = model
-		return &o, apply.Result{}, nil
+		return o, nil
 	}
 	r.last = nil
-	o := &Outcome{Model: model, DryRun: r.cfg.DryRun}
-	applied, err := r.nsx.sync(ctx, o)
-	o.Err = err
+	mode := nsxsync.ReadIncremental
+	if r.lastFailed || !r.synced.Load() {
+		mode = nsxsync.ReadFull
+	}
+	res, err := nsxsync.Sync(ctx, r.cfg.NSX, model, nsxsync.Options{DryRun: r.cfg.DryRun, Read: mode})
+	o := &reached{Outcome: Outcome{Model: model, DryRun: r.cfg.DryRun, Planned: res.Plan != nil, Wrote: res.Summary.Steps > 0,
+		Problems: res.Problems, Err: err, Converged: res.Converged, Owned: res.Owned}, applied: res.Applied}
 	switch {
 	case err != nil:
-		return o, applied, err
+		return o, err
 	case r.cfg.DryRun:
-		logDryRun(logger, o)
-	case applied.StepsTotal > 0:
-		logger.Info("NSX updated", "steps", o.Plan.Counts(), "guarded", o.Plan.Guarded,
-			"writes", applied.Writes, "staleRetries", applied.StaleRetries)
+		logDryRun(logger, res.Summary)
+	case res.Applied.StepsTotal > 0:
+		logger.Info("NSX updated", "api", res.API, "steps", res.Summary.Ops, "guarded", res.Summary.Guarded,
+			"writes", res.Applied.Writes, "staleRetries", res.Applied.StaleRetries)
 	}
-	for _, w := range applied.Warnings {
+	for _, w := range res.Applied.Warnings {
 		logger.Info("NSX apply warning", "warning", w)
 	}
-	if ok && (r.cfg.DryRun || o.Converged) {
-		r.last = &lastSync{fingerprint: fp, outcome: *o, at: time.Now()}
+	if res.Owned != nil {
+		recordOwned(res.Owned)
 	}
-	return o, applied, nil
+	if ok && (r.cfg.DryRun || o.Converged) {
+		r.last = &lastSync{fingerprint: fp, outcome: o.Outcome, at: time.Now()}
+	}
+	return o, nil
 }
 
 // untilResync is how long until the periodic resync is due.

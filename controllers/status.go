@@ -11,7 +11,7 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/nsxsync"
 )
 
 // maxMessage bounds a condition message (the API allows 32 KiB; a status that large helps nobody).
@@ -114,7 +114,7 @@ func programmedCondition(res *ir.ObjectResult, o *Outcome, generation int64) met
 	case o.Err != nil:
 		c.Reason = failureReason(o.Err)
 		c.Message = failureMessage(c.Reason, o.Err)
-	case o.Plan == nil:
+	case !o.Planned:
 		c.Reason = securityv1alpha1.ReasonPending
 		c.Message = fmt.Sprintf("Generation %d compiled; waiting for the sync that programs it into NSX.", generation)
 	case o.DryRun:
@@ -136,13 +136,16 @@ func programmedCondition(res *ir.ObjectResult, o *Outcome, generation int64) met
 // realized maps the policy's compiled sections and groups to the NSX ids they have now.
 func realized(res *ir.ObjectResult, o *Outcome) *securityv1alpha1.RealizedState {
 	r := &securityv1alpha1.RealizedState{RuleCount: int32(res.RuleCount), GroupCount: int32(len(res.Groups))}
+	if o.Owned == nil {
+		return r
+	}
 	for _, key := range res.Sections {
-		if id, ok := o.SectionIDs[plan.EncodeKey(key)]; ok {
+		if id, ok := o.Owned.Section(key); ok {
 			r.SectionIDs = append(r.SectionIDs, id)
 		}
 	}
 	for _, key := range res.Groups {
-		if id, ok := o.GroupIDs[plan.EncodeKey(key)]; ok {
+		if id, ok := o.Owned.Group(key); ok {
 			r.GroupIDs = append(r.GroupIDs, id)
 		}
 	}
@@ -163,7 +166,7 @@ func warningList(ws []ir.Warning) string {
 	return strings.Join(slices.Compact(parts), "; ")
 }
 
-func problemList(ps []plan.Problem) string {
+func problemList(ps []nsxsync.Problem) string {
 	parts := make([]string, 0, len(ps))
 	for _, p := range ps {
 		parts = append(parts, p.Message)
@@ -171,11 +174,14 @@ func problemList(ps []plan.Problem) string {
 	return strings.Join(slices.Compact(parts), "; ")
 }
 
-func truncate(s string) string {
-	if len(s) <= maxMessage {
+func truncate(s string) string { return truncateTo(s, maxMessage) }
+
+// truncateTo cuts s to at most limit bytes, on a character boundary, saying so.
+func truncateTo(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	cut := maxMessage - len(" …(truncated)")
+	cut := limit - len(" …(truncated)")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

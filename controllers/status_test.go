@@ -12,7 +12,8 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -26,14 +27,26 @@ func model(res ir.ObjectResult) *ir.Model {
 	return &ir.Model{ClusterID: "c", Objects: []ir.ObjectResult{res}}
 }
 
-var compiled = ir.ObjectResult{Accepted: true, Sections: []string{"csp/" + policy}, RuleCount: 2,
+var compiled = ir.ObjectResult{Accepted: true, Sections: []string{policyRef.Key()}, RuleCount: 2,
 	Groups: []string{"tag-b", "tag-a"}}
 
 // synced is the outcome of a sync that brought NSX to the model.
-func synced(m *ir.Model, problems ...plan.Problem) *Outcome {
-	return &Outcome{Model: m, Plan: &plan.Plan{Problems: problems}, Converged: true,
-		SectionIDs: map[string]string{"csp/" + policy: "sec-1", "np-allow/x": "sec-9"},
-		GroupIDs:   map[string]string{"tag-a": "grp-a", "tag-b": "grp-b", "tag-z": "grp-z"}}
+func synced(m *ir.Model, problems ...nsxsync.Problem) *Outcome {
+	return &Outcome{Model: m, Planned: true, Problems: problems, Converged: true,
+		Owned: owned(map[string]string{policyRef.Key(): "sec-1", "np-allow/x": "sec-9"},
+			map[string]string{"tag-a": "grp-a", "tag-b": "grp-b", "tag-z": "grp-z"})}
+}
+
+// owned is an owned-object index of sections and groups (by key).
+func owned(sections, groups map[string]string) *ownership.Index {
+	x := ownership.NewIndex()
+	for key, id := range sections {
+		x.AddSection(ownership.KindSection, ownership.EncodeKey(key), id, false)
+	}
+	for key, id := range groups {
+		x.AddGroup(ownership.KindNSGroup, ownership.EncodeKey(key), id)
+	}
+	return x
 }
 
 func at(sec int64) metav1.Time { return metav1.NewTime(time.Unix(sec, 0)) }
@@ -106,7 +119,7 @@ func TestCSPStatusPendingKeepsRealized(t *testing.T) {
 	prev := securityv1alpha1.ClusterSecurityPolicyStatus{Realized: &securityv1alpha1.RealizedState{SectionIDs: []string{"sec-1"}, RuleCount: 1}}
 	for name, o := range map[string]*Outcome{
 		"compiled, NSX not reached yet": {Model: model(compiled)},
-		"NSX changed during the sync":   {Model: model(compiled), Plan: &plan.Plan{}},
+		"NSX changed during the sync":   {Model: model(compiled), Planned: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			st, _ := CSPStatus(prev, policy, 4, o, at(100))
@@ -138,7 +151,7 @@ func TestCSPStatusNSXFailures(t *testing.T) {
 			"NSXUnavailable", "Reconciling", "429"},
 		{"field rejected", &nsxclient.APIError{StatusCode: 400, ErrorCode: nsxclient.ErrCodeFieldValidation, Method: "POST", Path: "/firewall/sections", Message: "display_name too long"},
 			"NSXRejected", "Stalled", "display_name too long"},
-		{"anchor missing", &configError{"the anchor section \"above-microseg\" (--anchor-section) is neither ..."},
+		{"anchor missing", &nsxsync.ConfigError{Msg: "the anchor section \"above-microseg\" (--anchor-section) is neither ..."},
 			"InvalidConfiguration", "Stalled", "--anchor-section"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,9 +171,9 @@ func TestCSPStatusNSXFailures(t *testing.T) {
 }
 
 func TestCSPStatusInvalidReference(t *testing.T) {
-	problem := plan.Problem{Object: policyRef, Rule: "databases", Code: plan.ProblemInvalidReference,
+	problem := nsxsync.Problem{Object: policyRef, Rule: "databases", Code: nsxsync.ProblemInvalidReference,
 		Message: "rule csp/p/egress/databases/0: NSX group \"physical-databases\" does not exist; the rule is realized fail-closed"}
-	other := plan.Problem{Object: ir.ObjectRef{Kind: ir.KindClusterSecurityPolicy, Name: "other"}, Code: plan.ProblemInvalidReference, Message: "not ours"}
+	other := nsxsync.Problem{Object: ir.ObjectRef{Kind: ir.KindClusterSecurityPolicy, Name: "other"}, Code: nsxsync.ProblemInvalidReference, Message: "not ours"}
 	st, _ := CSPStatus(securityv1alpha1.ClusterSecurityPolicyStatus{}, policy, 1, synced(model(compiled), problem, other), at(100))
 	expectConditions(t, st, 1, map[string]string{
 		"Ready": "False/InvalidReference", "Accepted": "True/Compiled", "Programmed": "False/InvalidReference", "Stalled": "True/InvalidReference",
@@ -230,7 +243,7 @@ func TestCSPStatusBoundsLists(t *testing.T) {
 	}
 	res.Warnings = []ir.Warning{{Code: ir.WarnExternalGroup, Message: strings.Repeat("é", 5000)}}
 	o := synced(model(res))
-	o.GroupIDs = ids
+	o.Owned = owned(map[string]string{policyRef.Key(): "sec-1"}, ids)
 	st, _ := CSPStatus(securityv1alpha1.ClusterSecurityPolicyStatus{}, policy, 1, o, at(100))
 	if len(st.Realized.GroupIDs) != maxGroupIDs || st.Realized.GroupCount != 300 {
 		t.Errorf("%d group ids listed of %d, want %d", len(st.Realized.GroupIDs), st.Realized.GroupCount, maxGroupIDs)

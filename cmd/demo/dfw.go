@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -28,7 +28,9 @@ func printDFW(ctx context.Context, out io.Writer, c *nsxclient.Client, clusterID
 		switch {
 		case s.IsDefault:
 			owner = "NSX default"
-		case plan.Owned(s.Tags, clusterID):
+		case ownership.Owned(s.Tags, clusterID) && ownership.IsGuard(s.Tags):
+			owner = "microseg guard"
+		case ownership.Owned(s.Tags, clusterID):
 			owner = "microseg"
 		}
 		fmt.Fprintf(out, "\n%2d. %s  [%s, %d rules]\n", i+1, s.DisplayName, owner, s.RuleCount)

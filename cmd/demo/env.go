@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -34,7 +33,7 @@ const clusterID = "demo"
 type demo struct {
 	env    *testenv.Env
 	sim    *nsxsim.Server
-	ts     *httptest.Server
+	srv    *simnsx.NSX
 	nsx    *nsxclient.Client
 	k8s    client.Client
 	emu    *ncpemu.Emulator
@@ -91,23 +90,26 @@ func (d *demo) startNSX() error {
 			return err
 		}
 	}
-	d.sim = nsxsim.New(nsxsim.Options{Users: map[string]string{user: password}})
-	d.ts = httptest.NewUnstartedServer(d.sim)
-	d.ts.StartTLS()
-	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.ts.Certificate().Raw})
-	if err := os.WriteFile(filepath.Join(d.dir, "nsx-ca.pem"), ca, 0o600); err != nil {
+	var err error
+	d.srv, err = simnsx.Start(simnsx.Options{Transport: simnsx.TLS, User: user, Password: password,
+		Client: func(c *nsxclient.Config) { *c = d.nsxConfig(*c, credsDir) }})
+	if err != nil {
 		return err
 	}
-	var err error
-	d.nsx, err = nsxclient.New(d.nsxConfig(ca, credsDir))
-	fmt.Printf("demo: NSX Manager simulator at %s (CA %s)\n", d.ts.URL, filepath.Join(d.dir, "nsx-ca.pem"))
-	return err
+	d.sim, d.nsx = d.srv.Sim, d.srv.Client
+	if err := os.WriteFile(filepath.Join(d.dir, "nsx-ca.pem"), d.srv.CAPEM, 0o600); err != nil {
+		return err
+	}
+	fmt.Printf("demo: NSX Manager simulator at %s (CA %s)\n", d.srv.URL, filepath.Join(d.dir, "nsx-ca.pem"))
+	return nil
 }
 
-func (d *demo) nsxConfig(ca []byte, credsDir string) nsxclient.Config {
+// nsxConfig is how the operator reaches the simulator, as it would a real NSX Manager: the CA
+// pinned, session authentication, the credentials read from the mounted files.
+func (d *demo) nsxConfig(base nsxclient.Config, credsDir string) nsxclient.Config {
 	return nsxclient.Config{
-		Host:        d.ts.URL,
-		CACertPEM:   ca,
+		Host:        base.Host,
+		CACertPEM:   base.CACertPEM,
 		AuthMode:    nsxclient.AuthSession,
 		Credentials: operator.NewFileCredentials(credsDir, 10*time.Second),
 	}
@@ -126,13 +128,9 @@ func (d *demo) startOperator(ctx context.Context) error {
 	if err := d.emu.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	ca, err := os.ReadFile(filepath.Join(d.dir, "nsx-ca.pem"))
-	if err != nil {
-		return err
-	}
 	d.op, err = operator.Setup(mgr, operator.Options{
 		ClusterID:    clusterID,
-		NSX:          d.nsxConfig(ca, filepath.Join(d.dir, "nsx-credentials")),
+		NSX:          d.nsxConfig(d.srv.ClientConfig(), filepath.Join(d.dir, "nsx-credentials")),
 		ResyncPeriod: 30 * time.Second,
 	})
 	if err != nil {
@@ -152,8 +150,8 @@ func (d *demo) stop() {
 			fmt.Fprintln(os.Stderr, "demo: the operator stopped with:", err)
 		}
 	}
-	if d.ts != nil {
-		d.ts.Close()
+	if d.srv != nil {
+		d.srv.Close()
 	}
 	if d.env != nil {
 		_ = d.env.Stop()

@@ -3,7 +3,7 @@
 // playing the node side, and the operator. It installs the admission policy of config/admission,
 // applies the reference scenario from config/samples, waits for every ClusterSecurityPolicy to be
 // Ready, prints the DFW as an NSX admin sees it and the reachability table checked against the
-// design notes, then stays up for kubectl until Ctrl-C
+// reference table (internal/reference), then stays up for kubectl until Ctrl-C
 // (with --check it exits instead: 0 if the table matches, 1 if not).
 package main
 
@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	check := flag.Bool("check", false, "exit after checking the table: 0 if it matches the design notes, 1 if not")
+	check := flag.Bool("check", false, "exit after checking the table: 0 if it matches the reference table, 1 if not")
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for the scenario to become Ready")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,9 +56,9 @@ func run(ctx context.Context, check bool, timeout time.Duration) error {
 		return err
 	}
 	if ok {
-		fmt.Println("\ndemo: the reachability table matches the design notes.")
+		fmt.Println("\ndemo: the reachability table matches the reference table.")
 	} else {
-		fmt.Println("\ndemo: MISMATCH: the reachability table differs from the design notes.")
+		fmt.Println("\ndemo: MISMATCH: the reachability table differs from the reference table.")
 	}
 	if check {
 		if !ok {

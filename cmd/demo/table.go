@@ -15,14 +15,14 @@ import (
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 )
 
-// expectedTable is the design notes' reference table.
+// expectedTable is the reference table (internal/reference).
 var expectedTable = reference.Table
 
 // servedPort is the port the scenario's pods serve HTTP on (container port "http").
 const servedPort = reference.ServedPort
 
 // checkTable traces every replica pair of every row through the DFW (the simulator's Traceflow,
-// by pod IP), prints the table and reports whether it matches the design notes.
+// by pod IP), prints the table and reports whether it matches the reference table.
 func checkTable(ctx context.Context, out io.Writer, sim *nsxsim.Server, pods []corev1.Pod) (bool, error) {
 	byApp := map[string][]corev1.Pod{}
 	for _, p := range pods {

@@ -49,11 +49,11 @@ func TestSubcommands(t *testing.T) {
 	}
 }
 
-// referenceTable is the design notes' reference table.
+// referenceTable is the reference table (internal/reference).
 var referenceTable = reference.Table
 
 // TestBinaryOnSamples builds kubectl-microseg and runs it as a user would, on config/samples: the
-// JSON output reproduces the design notes' table for every replica pair on 8080/TCP, the table
+// JSON output reproduces the reference table for every replica pair on 8080/TCP, the table
 // output is the golden one, a missing file exits 1, and the binary reports its version.
 func TestBinaryOnSamples(t *testing.T) {
 	if testing.Short() {

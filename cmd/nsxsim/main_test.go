@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,28 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/microseg/microseg/internal/simnsx"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a poller in different goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestServeTLSWithVerifiedCA(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
@@ -41,7 +23,7 @@ func TestServeTLSWithVerifiedCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out simnsx.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, &out, io.Discard) }()
 
@@ -94,7 +76,7 @@ func TestFlagErrors(t *testing.T) {
 
 var urlPattern = regexp.MustCompile(`https?://[0-9.:]+`)
 
-func waitForURL(t *testing.T, out *syncBuffer) string {
+func waitForURL(t *testing.T, out *simnsx.SyncBuffer) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -35,20 +37,8 @@ func (o Options) withDefaults(p *plan.Plan) Options {
 	return o
 }
 
-// Result reports what Apply (or Sync) did.
-type Result struct {
-	// StepsDone of StepsTotal steps completed; on error, the failed step is StepsDone.
-	StepsDone  int `json:"stepsDone"`
-	StepsTotal int `json:"stepsTotal"`
-	// Reads and Writes count client calls (a paged list counts once).
-	Reads  int64 `json:"reads"`
-	Writes int64 `json:"writes"`
-	// StaleRetries counts writes repeated after a stale _revision.
-	StaleRetries int `json:"staleRetries"`
-	// Warnings are things that did not stop the apply, e.g. a group NSX refused to delete because
-	// an object microseg does not own still references it.
-	Warnings []string `json:"warnings,omitempty"`
-}
+// Result reports what Apply did (the sync path's ApplyResult).
+type Result = nsxsync.ApplyResult
 
 // ErrNotOwned is returned (wrapped) when an object microseg was about to write no longer
 // carries its cluster tag: someone took it over, and microseg leaves it alone.
@@ -158,7 +148,7 @@ func revision(known map[string]int64, id string, planned int64) int64 {
 
 // mustOwn refuses to touch an object without the cluster tag.
 func (a *applier) mustOwn(kind, id string, tags []nsxclient.Tag) error {
-	if !plan.Owned(tags, a.opts.ClusterID) {
+	if !ownership.Owned(tags, a.opts.ClusterID) {
 		return fmt.Errorf("%s %s: %w", kind, id, ErrNotOwned)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package apply
+package apply_test
 
 import (
 	"encoding/json"
@@ -7,8 +7,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	. "github.com/microseg/microseg/internal/plan/plantest"
 	"github.com/microseg/microseg/nsxclient"
@@ -36,11 +39,11 @@ func referenceModel() *ir.Model {
 func TestCreateThenResyncIsZeroWrites(t *testing.T) {
 	e := newEnv(t)
 	anchor := e.handMade("security-above", nsxclient.FirewallRule{Action: "ALLOW", Direction: "IN_OUT"}, nsxclient.Top())
-	opts := SyncOptions{Plan: plan.Options{AnchorSectionID: anchor.ID}}
+	opts := manager.Config{Anchor: anchor.ID}
 	m := referenceModel()
 	res := e.sync(m, naiveGuard, opts)
 	if res.Writes == 0 || !res.Plan.Guarded {
-		t.Fatalf("first sync: %+v", res.Result)
+		t.Fatalf("first sync: %+v", res.Applied)
 	}
 	before := e.sim.Stats()
 	for range 3 {
@@ -86,11 +89,11 @@ func TestHandMadeSectionsAreNeverTouched(t *testing.T) {
 	// Another cluster's section, with microseg's tags but a different cluster value.
 	other := e.handMade("other-cluster", nsxclient.FirewallRule{Action: "ALLOW"}, nsxclient.After(below.ID))
 	otherSec, _ := e.client.GetSection(e.ctx, other.ID)
-	otherSec.Tags = []nsxclient.Tag{{Scope: plan.TagCluster, Tag: "cluster-b"}, {Scope: plan.TagKey, Tag: "np-allow/y1"}}
+	otherSec.Tags = []nsxclient.Tag{{Scope: ownership.TagCluster, Tag: "cluster-b"}, {Scope: ownership.TagKey, Tag: "np-allow/y1"}}
 	if _, err := e.client.UpdateSection(e.ctx, *otherSec); err != nil {
 		t.Fatal(err)
 	}
-	opts := SyncOptions{Plan: plan.Options{AnchorSectionID: above.ID}}
+	opts := manager.Config{Anchor: above.ID}
 	e.sync(referenceModel(), naiveGuard, opts)
 	want := map[string]string{above.ID: e.snapshot(above.ID, false), below.ID: e.snapshot(below.ID, true), other.ID: e.snapshot(other.ID, true)}
 	base := referenceModel()
@@ -104,7 +107,7 @@ func TestHandMadeSectionsAreNeverTouched(t *testing.T) {
 	for i := range 10 {
 		m := variants[i%len(variants)]
 		e.sync(m, naiveGuard, opts)
-		e.requireConverged(m, plan.Options{AnchorSectionID: above.ID})
+		e.requireConverged(m, manager.Config{Anchor: above.ID})
 		for id, snap := range want {
 			if got := e.snapshot(id, id != above.ID); got != snap {
 				t.Fatalf("sync %d changed hand-made section %s:\n got %s\nwant %s", i, id, got, snap)
@@ -173,17 +176,17 @@ func TestDriftIsRepaired(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.sync(m, naiveGuard, SyncOptions{})
-			st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+			e.sync(m, naiveGuard, manager.Config{})
+			st, err := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 			if err != nil {
 				t.Fatal(err)
 			}
 			tc.drift(e, st)
-			res := e.sync(m, naiveGuard, SyncOptions{})
+			res := e.sync(m, naiveGuard, manager.Config{})
 			if res.Plan.Empty() {
 				t.Fatal("drift was not noticed")
 			}
-			e.requireConverged(m, plan.Options{})
+			e.requireConverged(m, manager.Config{})
 		})
 	}
 }
@@ -191,7 +194,7 @@ func TestDriftIsRepaired(t *testing.T) {
 func ownedSections(st plan.State) []plan.SectionState {
 	var out []plan.SectionState
 	for _, s := range st.Sections {
-		if plan.Owned(s.Section.Tags, Cluster) {
+		if ownership.Owned(s.Section.Tags, Cluster) {
 			out = append(out, s)
 		}
 	}
@@ -208,8 +211,8 @@ func TestConcurrentEditIsRetried(t *testing.T) {
 	for _, kind := range []string{nsxsim.KindSection, nsxsim.KindNSGroup} {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t)
-			e.sync(m, naiveGuard, SyncOptions{})
-			st, _ := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+			e.sync(m, naiveGuard, manager.Config{})
+			st, _ := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 			target := changed
 			id := ownedSections(st)[1].Section.ID
 			if kind == nsxsim.KindNSGroup {
@@ -223,11 +226,11 @@ func TestConcurrentEditIsRetried(t *testing.T) {
 			}
 			// The administrator edits the object right after microseg read it, twice.
 			e.sim.InjectConcurrentEdit(nsxsim.ConcurrentEdit{Kind: kind, ID: id, AfterReads: 1, Count: 2})
-			res := e.sync(target, naiveGuard, SyncOptions{})
-			if res.StaleRetries == 0 {
-				t.Fatalf("no stale revision was retried: %+v", res.Result)
+			res := e.sync(target, naiveGuard, manager.Config{})
+			if res.Applied.StaleRetries == 0 {
+				t.Fatalf("no stale revision was retried: %+v", res.Applied)
 			}
-			e.requireConverged(target, plan.Options{})
+			e.requireConverged(target, manager.Config{})
 		})
 	}
 }
@@ -239,7 +242,7 @@ func TestRuleLevelChangeAgainstTheSimulator(t *testing.T) {
 		rules = append(rules, Rule(fmt.Sprintf("big/r%d", i), ir.ActionAllow, ir.DirectionIn, gB, From(CIDR(fmt.Sprintf("10.1.%d.%d", i/250, i%250+1))), TCP("80")))
 	}
 	m := Model([]ir.Section{Section("big", rules...)}, gB)
-	e.sync(m, naiveGuard, SyncOptions{}) // 300 rules: created empty, then create_multiple
+	e.sync(m, naiveGuard, manager.Config{}) // 300 rules: created empty, then create_multiple
 	if got := e.sim.Stats().Endpoints["POST /api/v1/firewall/sections/{section-id}/rules?action=create_multiple"].Calls; got != 1 {
 		t.Fatalf("create_multiple calls: %d", got)
 	}
@@ -247,10 +250,10 @@ func TestRuleLevelChangeAgainstTheSimulator(t *testing.T) {
 	rules[150] = Rehash(rules[150])
 	m2 := Model([]ir.Section{Section("big", rules...)}, gB)
 	// Concurrent edits of the rule make the PUT stale once.
-	st, _ := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+	st, _ := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 	e.sim.InjectConcurrentEdit(nsxsim.ConcurrentEdit{Kind: nsxsim.KindRule, ID: ownedSections(st)[0].Rules[150].ID})
 	before := e.sim.Stats()
-	res := e.sync(m2, naiveGuard, SyncOptions{})
+	res := e.sync(m2, naiveGuard, manager.Config{})
 	if c := res.Plan.Counts(); c[plan.OpUpdateRule] != 1 || len(res.Plan.Steps) != 2 {
 		t.Fatalf("plan: %+v", c)
 	}
@@ -258,47 +261,47 @@ func TestRuleLevelChangeAgainstTheSimulator(t *testing.T) {
 	if after.Endpoints["POST /api/v1/firewall/sections/{section-id}?action=update_with_rules"].Calls != before.Endpoints["POST /api/v1/firewall/sections/{section-id}?action=update_with_rules"].Calls {
 		t.Fatal("a one-rule change must not rewrite the 300-rule section")
 	}
-	if res.StaleRetries != 1 {
-		t.Fatalf("stale retries %d", res.StaleRetries)
+	if res.Applied.StaleRetries != 1 {
+		t.Fatalf("stale retries %d", res.Applied.StaleRetries)
 	}
-	e.requireConverged(m2, plan.Options{})
+	e.requireConverged(m2, manager.Config{})
 }
 
 func TestUnavailableBurstThenConverges(t *testing.T) {
 	e := newEnv(t)
 	m := referenceModel()
 	e.sim.InjectFault(nsxsim.FaultRule{Kind: nsxsim.FaultUnavailable, Method: "POST", PathPrefix: "/api/v1/firewall/", Skip: 2, Count: 10})
-	_, err := Sync(e.ctx, e.client, m, naiveGuard, SyncOptions{})
-	var stepErr *StepError
+	_, err := e.trySync(m, naiveGuard, manager.Config{})
+	var stepErr *apply.StepError
 	if !errors.As(err, &stepErr) || stepErr.Index == 0 {
 		t.Fatalf("want a failure mid-apply, got %v", err)
 	}
-	st, _ := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+	st, _ := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 	if !hasGuard(st) {
 		t.Fatal("the interrupted apply should have left its guard in place")
 	}
 	e.sim.ClearFaults()
-	e.sync(m, naiveGuard, SyncOptions{})
-	e.requireConverged(m, plan.Options{})
-	if st, _ := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster}); hasGuard(st) {
+	e.sync(m, naiveGuard, manager.Config{})
+	e.requireConverged(m, manager.Config{})
+	if st, _ := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster}); hasGuard(st) {
 		t.Fatal("the next sync must remove the old guard")
 	}
 	// And a change after that, too.
 	m2 := Model(m.Sections[1:3], gA, gB, gC)
 	e.sim.InjectFault(nsxsim.FaultRule{Kind: nsxsim.FaultUnavailable, Method: "DELETE", Count: 10})
-	if _, err := Sync(e.ctx, e.client, m2, naiveGuard, SyncOptions{}); err == nil {
+	if _, err := e.trySync(m2, naiveGuard, manager.Config{}); err == nil {
 		t.Fatal("want an error while deletes fail")
 	}
 	e.sim.ClearFaults()
-	e.sync(m2, naiveGuard, SyncOptions{})
-	e.requireConverged(m2, plan.Options{})
+	e.sync(m2, naiveGuard, manager.Config{})
+	e.requireConverged(m2, manager.Config{})
 }
 
 func TestObjectThatLostItsTagIsNotWritten(t *testing.T) {
 	e := newEnv(t)
 	m := referenceModel()
-	e.sync(m, naiveGuard, SyncOptions{})
-	st, _ := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+	e.sync(m, naiveGuard, manager.Config{})
+	st, _ := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 	// Drift the section so that there is something to write, and plan.
 	sec := ownedSections(st)[0]
 	r := sec.Rules[0]
@@ -306,10 +309,9 @@ func TestObjectThatLostItsTagIsNotWritten(t *testing.T) {
 	if _, err := e.client.UpdateRule(e.ctx, sec.Section.ID, r); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
-	p, err := plan.Compute(m, st, plan.Options{})
-	if err != nil || p.Empty() {
-		t.Fatalf("%v %v", p, err)
+	p := e.plan(m, nil, manager.Config{})
+	if p.Empty() {
+		t.Fatal("the drift was not planned")
 	}
 	// Between plan and apply, someone takes the section over.
 	s, _ := e.client.GetSection(e.ctx, sec.Section.ID)
@@ -317,17 +319,17 @@ func TestObjectThatLostItsTagIsNotWritten(t *testing.T) {
 	if _, err := e.client.UpdateSection(e.ctx, *s); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Apply(e.ctx, e.client, p, Options{})
-	if !errors.Is(err, ErrNotOwned) {
-		t.Fatalf("want ErrNotOwned, got %v", err)
+	_, err := apply.Apply(e.ctx, e.client, p, apply.Options{})
+	if !errors.Is(err, apply.ErrNotOwned) {
+		t.Fatalf("want apply.ErrNotOwned, got %v", err)
 	}
 	got, _ := e.client.ListRules(e.ctx, sec.Section.ID)
 	if got[0].Action != "DROP" {
 		t.Fatal("the section was modified after it lost the tag")
 	}
 	// The next sync leaves it alone and recreates microseg's section.
-	e.sync(m, naiveGuard, SyncOptions{})
-	e.requireConverged(m, plan.Options{})
+	e.sync(m, naiveGuard, manager.Config{})
+	e.requireConverged(m, manager.Config{})
 	if got, _ := e.client.ListRules(e.ctx, sec.Section.ID); got[0].Action != "DROP" {
 		t.Fatal("a section without the tag was modified")
 	}
@@ -336,8 +338,8 @@ func TestObjectThatLostItsTagIsNotWritten(t *testing.T) {
 func TestGroupInUseByForeignRuleIsKeptWithWarning(t *testing.T) {
 	e := newEnv(t)
 	m := referenceModel()
-	e.sync(m, naiveGuard, SyncOptions{})
-	st, _ := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+	e.sync(m, naiveGuard, manager.Config{})
+	st, _ := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 	var gdID string
 	for _, g := range st.NSGroups {
 		if g.MembershipCriteria[0].Tag == "d" {
@@ -347,52 +349,51 @@ func TestGroupInUseByForeignRuleIsKeptWithWarning(t *testing.T) {
 	e.handMade("uses-microseg-group", nsxclient.FirewallRule{Action: "ALLOW",
 		Sources: []nsxclient.ResourceReference{{TargetType: "NSGroup", TargetID: gdID}}}, nsxclient.Bottom())
 	m2 := Model(m.Sections[1:], gA, gB, gC)
-	res := e.sync(m2, naiveGuard, SyncOptions{})
-	if len(res.Warnings) != 1 {
-		t.Fatalf("warnings: %v", res.Warnings)
+	res := e.sync(m2, naiveGuard, manager.Config{})
+	if len(res.Applied.Warnings) != 1 {
+		t.Fatalf("warnings: %v", res.Applied.Warnings)
 	}
 	if _, err := e.client.GetNSGroup(e.ctx, gdID); err != nil {
 		t.Fatalf("the group in use was deleted: %v", err)
 	}
 }
 
-func TestSyncAsksForTheGuardOnlyWhenNeeded(t *testing.T) {
+func TestTheGuardIsBuiltOnlyWhenNeeded(t *testing.T) {
 	e := newEnv(t)
 	m := referenceModel()
-	if _, err := Sync(e.ctx, e.client, m, nil, SyncOptions{}); !errors.Is(err, plan.ErrGuardRequired) {
-		t.Fatalf("without a guard function: %v", err)
-	}
-	if got := e.sim.Stats().Writes; got != 0 {
-		t.Fatalf("%d writes before failing", got)
-	}
 	calls := 0
-	guard := func(m *ir.Model) (*plan.Guard, error) { calls++; return naiveGuard(m) }
-	e.sync(m, guard, SyncOptions{})
+	guard := func(m *ir.Model) *plan.Guard { calls++; return naiveGuard(m) }
+	e.sync(m, guard, manager.Config{})
 	// A change of one section's rules is one atomic write: no guard.
 	m2 := referenceModel()
 	m2.Sections[1] = Section(m2.Sections[1].Key, Rule("allow-b/in/0", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA), Ref(gC)), TCP("80")))
-	res := e.sync(m2, guard, SyncOptions{})
+	res := e.sync(m2, guard, manager.Config{})
 	if calls != 1 || res.Plan.Guarded || res.Writes != 1 {
 		t.Fatalf("guard calls %d, plan %v, writes %d", calls, res.Plan.Counts(), res.Writes)
 	}
 	reversed := referenceModel()
 	slices.Reverse(reversed.Sections)
-	if _, err := Sync(e.ctx, e.client, reversed, func(*ir.Model) (*plan.Guard, error) { return nil, nil }, SyncOptions{}); err == nil {
+	if _, err := e.trySync(reversed, func(*ir.Model) *plan.Guard { return nil }, manager.Config{}); err == nil {
 		t.Fatal("a guard function returning nothing must fail the sync")
+	}
+	// Without a guard function, the planner builds the production guard itself.
+	res = e.sync(reversed, nil, manager.Config{})
+	if !res.Plan.Guarded || !res.Converged {
+		t.Fatalf("reversed without a guard function: guarded %v, converged %v", res.Plan.Guarded, res.Converged)
 	}
 }
 
 func TestApplyRefusesAPlanForAnotherCluster(t *testing.T) {
 	e := newEnv(t)
 	p := &plan.Plan{ClusterID: "cluster-b", Steps: []plan.Step{{Op: plan.OpDeleteSection, ID: "x"}}}
-	if _, err := Apply(e.ctx, e.client, p, Options{ClusterID: Cluster}); err == nil {
+	if _, err := apply.Apply(e.ctx, e.client, p, apply.Options{ClusterID: Cluster}); err == nil {
 		t.Fatal("want an error")
 	}
 }
 
 func hasGuard(st plan.State) bool {
 	for _, s := range st.Sections {
-		if tagOf(s.Section.Tags, plan.TagRole) == plan.RoleGuard {
+		if tagOf(s.Section.Tags, ownership.TagRole) == ownership.RoleGuard {
 			return true
 		}
 	}

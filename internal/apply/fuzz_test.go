@@ -1,4 +1,4 @@
-package apply
+package apply_test
 
 import (
 	"crypto/sha256"
@@ -8,8 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/ownership"
 	. "github.com/microseg/microseg/internal/plan/plantest"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -102,13 +104,13 @@ func FuzzPlan(f *testing.F) {
 		if _, err := e.client.CreateNSGroup(e.ctx, nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{DisplayName: "corp"}}); err != nil {
 			t.Fatal(err)
 		}
-		opts := SyncOptions{Plan: plan.Options{AnchorSectionID: above.ID}}
+		opts := manager.Config{Anchor: above.ID}
 		for i, m := range []*ir.Model{a, b, c} {
 			if i > 0 && rng.IntN(2) == 0 {
 				e.intrude(rng)
 			}
 			e.sync(m, naiveGuard, opts)
-			e.requireConverged(m, opts.Plan)
+			e.requireConverged(m, opts)
 			e.requireHolds(m)
 		}
 	})
@@ -116,7 +118,7 @@ func FuzzPlan(f *testing.F) {
 
 // intrude inserts a hand-made section right after a random microseg section.
 func (e *env) intrude(rng *rand.Rand) {
-	st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: Cluster})
+	st, err := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: Cluster})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -132,15 +134,15 @@ func (e *env) intrude(rng *rand.Rand) {
 // order, and microseg's groups, one per model group.
 func (e *env) requireHolds(m *ir.Model) {
 	e.t.Helper()
-	st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: m.ClusterID})
+	st, err := apply.ReadState(e.ctx, e.client, apply.ReadOptions{ClusterID: m.ClusterID})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	var keys, want []string
 	first, last := -1, -1
 	for i, s := range st.Sections {
-		if plan.Owned(s.Section.Tags, m.ClusterID) {
-			k := tagOf(s.Section.Tags, plan.TagKey)
+		if ownership.Owned(s.Section.Tags, m.ClusterID) {
+			k := tagOf(s.Section.Tags, ownership.TagKey)
 			keys = append(keys, k)
 			if first < 0 {
 				first = i
@@ -149,17 +151,17 @@ func (e *env) requireHolds(m *ir.Model) {
 		}
 	}
 	for _, s := range m.Sections {
-		want = append(want, plan.EncodeKey(s.Key))
+		want = append(want, ownership.EncodeKey(s.Key))
 	}
 	if !slices.Equal(keys, want) || (first >= 0 && last-first+1 != len(keys)) {
 		e.t.Fatalf("sections %v, want %v (contiguous)", keys, want)
 	}
 	var groups, wantGroups []string
 	for _, g := range st.NSGroups {
-		groups = append(groups, tagOf(g.Tags, plan.TagKey))
+		groups = append(groups, tagOf(g.Tags, ownership.TagKey))
 	}
 	for _, g := range st.IPSets {
-		groups = append(groups, tagOf(g.Tags, plan.TagKey))
+		groups = append(groups, tagOf(g.Tags, ownership.TagKey))
 	}
 	for _, g := range m.Groups {
 		wantGroups = append(wantGroups, g.Key)

@@ -1,12 +1,9 @@
-package apply
+package apply_test
 
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,23 +12,20 @@ import (
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
 	"github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/internal/plan/plantest"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/nsxclient"
 )
 
-const (
-	simUser     = "admin"
-	simPassword = "Sim-Passw0rd!"
-)
-
-// env is one NSX simulator behind an httptest TLS server and an nsxclient talking to it. Every
-// successful write through the client can trigger a check (afterWrite), which the invariant tests
-// use to inspect each intermediate DFW state.
+// env is one NSX simulator served over HTTPS and an nsxclient talking to it. Every successful
+// write through the client can trigger a check (afterWrite), which the invariant tests use to
+// inspect each intermediate DFW state.
 type env struct {
 	t      *testing.T
 	sim    *nsxsim.Server
-	ts     *httptest.Server
 	client *nsxclient.Client
 	ctx    context.Context
 
@@ -48,25 +42,15 @@ type pod struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background()}
-	e.sim = nsxsim.New(nsxsim.Options{Users: map[string]string{simUser: simPassword}, Seed: 7})
-	e.ts = httptest.NewUnstartedServer(e.sim)
-	e.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut short at Close are expected
-	e.ts.StartTLS()
-	t.Cleanup(e.ts.Close)
-	client, err := nsxclient.New(nsxclient.Config{
-		Host:           e.ts.URL,
-		Credentials:    nsxclient.StaticCredentials(simUser, simPassword),
-		Transport:      &writeHook{base: e.ts.Client().Transport, e: e},
-		RateLimit:      -1,
-		MaxRetries:     2,
-		RetryBaseDelay: time.Millisecond,
-		RetryMaxDelay:  2 * time.Millisecond,
-		MaxRetryAfter:  5 * time.Millisecond,
+	nsx := simnsx.StartT(t, simnsx.Options{
+		Transport:       simnsx.TLS,
+		Sim:             nsxsim.Options{Seed: 7},
+		ClientTransport: func(base http.RoundTripper) http.RoundTripper { return &writeHook{base: base, e: e} },
+		Client: func(c *nsxclient.Config) {
+			c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter = 2, time.Millisecond, 2*time.Millisecond, 5*time.Millisecond
+		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.client = client
+	e.sim, e.client = nsx.Sim, nsx.Client
 	return e
 }
 
@@ -130,34 +114,68 @@ func (e *env) handMade(name string, rule nsxclient.FirewallRule, pos nsxclient.P
 	return out.FirewallSection
 }
 
-// sync runs Sync for m with the given guard function and fails the test on error.
-func (e *env) sync(m *ir.Model, guard GuardFunc, opts SyncOptions) SyncResult {
+// guardFunc builds the guard of a model in place of the planner's (manager.Config.Guard).
+type guardFunc = func(*ir.Model) *plan.Guard
+
+// syncResult is what nsxsync.Sync did, with the Manager API plan it applied.
+type syncResult struct {
+	Plan *plan.Plan
+	nsxsync.Result
+}
+
+// backend is the Manager backend over the test's client for the model's cluster.
+func (e *env) backend(m *ir.Model, guard guardFunc, cfg manager.Config) *manager.Backend {
 	e.t.Helper()
-	res, err := Sync(e.ctx, e.client, m, guard, opts)
+	cfg.ClusterID, cfg.Guard = m.ClusterID, guard
+	b, err := manager.Over(e.client, cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+// trySync runs the sync path for m with the given guard function (nil: the planner's own).
+func (e *env) trySync(m *ir.Model, guard guardFunc, cfg manager.Config) (syncResult, error) {
+	e.t.Helper()
+	res, err := nsxsync.Sync(e.ctx, e.backend(m, guard, cfg), m, nsxsync.Options{})
+	return syncResult{Plan: manager.PlanOf(res.Plan), Result: res}, err
+}
+
+// sync runs the sync path and fails the test on error.
+func (e *env) sync(m *ir.Model, guard guardFunc, cfg manager.Config) syncResult {
+	e.t.Helper()
+	res, err := e.trySync(m, guard, cfg)
 	if err != nil {
 		e.t.Fatalf("sync: %v", err)
 	}
 	return res
 }
 
-// naiveGuard is GuardFunc over plantest.DenyRules, for tests that do not check the invariant.
-func naiveGuard(m *ir.Model) (*plan.Guard, error) {
+// naiveGuard is a guard over plantest.DenyRules, for tests that do not check the invariant.
+func naiveGuard(m *ir.Model) *plan.Guard {
 	s, g := plantest.DenyRules(m)
-	return &plan.Guard{Sections: s, Groups: g}, nil
+	return &plan.Guard{Sections: s, Groups: g}
 }
 
-// requireConverged checks that planning m against NSX now yields an empty plan.
-func (e *env) requireConverged(m *ir.Model, opts plan.Options) {
+// plan reads NSX and plans m through the backend (nothing is applied).
+func (e *env) plan(m *ir.Model, guard guardFunc, cfg manager.Config) *plan.Plan {
 	e.t.Helper()
-	st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: m.ClusterID})
+	b := e.backend(m, guard, cfg)
+	st, err := b.Read(e.ctx, nsxsync.ReadFull)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	p, err := plan.Compute(m, st, opts)
+	p, err := b.Plan(m, st)
 	if err != nil {
-		e.t.Fatalf("plan after sync: %v", err)
+		e.t.Fatalf("plan: %v", err)
 	}
-	if !p.Empty() {
+	return manager.PlanOf(p)
+}
+
+// requireConverged checks that planning m against NSX now yields an empty plan.
+func (e *env) requireConverged(m *ir.Model, cfg manager.Config) {
+	e.t.Helper()
+	if p := e.plan(m, nil, cfg); !p.Empty() {
 		b, _ := json.MarshalIndent(p.Steps, "", " ")
 		e.t.Fatalf("plan after sync is not empty: %s", b)
 	}

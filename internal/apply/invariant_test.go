@@ -1,4 +1,4 @@
-package apply
+package apply_test
 
 import (
 	"fmt"
@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	. "github.com/microseg/microseg/internal/plan/plantest"
 	"github.com/microseg/microseg/nsxclient"
@@ -39,7 +42,7 @@ func setUpWorld(e *env) world {
 	return world{anchor: above.ID}
 }
 
-func (w world) opts() SyncOptions { return SyncOptions{Plan: plan.Options{AnchorSectionID: w.anchor}} }
+func (w world) opts() manager.Config { return manager.Config{Anchor: w.anchor} }
 
 // verdicts applies m alone to a fresh simulator of the same world and traces every flow.
 func verdicts(t *testing.T, m *ir.Model) (map[flow]dataplane.Result, []flow) {
@@ -58,9 +61,9 @@ func denies(a string) bool { return a == "DROP" || a == "REJECT" }
 
 // exactGuard builds the guard of a model from its verdicts: at each side, a DROP for every test
 // flow whose first match in microseg's block (at that side) is a DROP or REJECT — exactly the
-// deny projection the compiler computes, restricted to the flows the test traces.
-func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) GuardFunc {
-	return func(*ir.Model) (*plan.Guard, error) {
+// deny projection of the new block, restricted to the flows the test traces.
+func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) guardFunc {
+	return func(*ir.Model) *plan.Guard {
 		podGroups := make([]ir.Group, len(pods))
 		for i, p := range pods {
 			podGroups[i] = TagGroup("pod=" + p.name)
@@ -118,7 +121,7 @@ func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) GuardFunc
 		if len(rules) > 0 {
 			g.Sections = []ir.Section{Section("guard/exact", rules...)}
 		}
-		return g, nil
+		return g
 	}
 }
 
@@ -132,14 +135,14 @@ func transitions(t *testing.T, models []*ir.Model, withoutGuard bool) (violation
 }
 
 // guardMaker builds the guard function of one transition from the new model's verdicts.
-type guardMaker func(pods []pod, next map[flow]dataplane.Result, order []flow) GuardFunc
+type guardMaker func(pods []pod, next map[flow]dataplane.Result, order []flow) guardFunc
 
 // productionGuard is the guard the operator uses: plan.GuardFor under the given limits.
 func productionGuard(limits ir.Limits) guardMaker {
-	return func([]pod, map[flow]dataplane.Result, []flow) GuardFunc {
-		return func(m *ir.Model) (*plan.Guard, error) {
+	return func([]pod, map[flow]dataplane.Result, []flow) guardFunc {
+		return func(m *ir.Model) *plan.Guard {
 			g, _ := plan.GuardFor(m, limits)
-			return g, nil
+			return g
 		}
 	}
 }
@@ -181,24 +184,15 @@ func transitionsWith(t *testing.T, models []*ir.Model, withoutGuard bool, mkGuar
 				t.Fatalf("model %d: %s allowed=%v, want %v", i, e.describe(f), got.Allowed, next[f].Allowed)
 			}
 		}
-		e.requireConverged(all[i], w.opts().Plan)
+		e.requireConverged(all[i], w.opts())
 	}
 	return violations, plans
 }
 
 // applyWithoutGuard plans with the guard, then drops the guard's section steps before applying.
-func applyWithoutGuard(t *testing.T, e *env, m *ir.Model, guard GuardFunc, w world) {
+func applyWithoutGuard(t *testing.T, e *env, m *ir.Model, guard guardFunc, w world) {
 	t.Helper()
-	st, err := ReadState(e.ctx, e.client, ReadOptions{ClusterID: m.ClusterID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := w.opts().Plan
-	opts.Guard, _ = guard(m)
-	p, err := plan.Compute(m, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.plan(m, guard, w.opts())
 	// Without the guard, what would have gone below it goes where the guard would have gone.
 	var guardKeys []string
 	var guardPos *plan.Position
@@ -216,7 +210,7 @@ func applyWithoutGuard(t *testing.T, e *env, m *ir.Model, guard GuardFunc, w wor
 			p.Steps[i].Position = guardPos
 		}
 	}
-	if _, err := Apply(e.ctx, e.client, p, Options{}); err != nil {
+	if _, err := apply.Apply(e.ctx, e.client, p, apply.Options{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -335,4 +329,64 @@ func TestInvariantHoldsWithTheProductionGuards(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInvariantHoldsWhileARepairedGroupIsStale: a group of microseg's was edited in NSX (here b's
+// group made to select a1) while a policy change is pending that needs a guard. The guard goes in
+// before the group is repaired, so while it is in place it sees the group's edited content: a
+// copy of the new block (ALLOW rules included) would let a1 reach d1 through "allow b → d",
+// which the edited state denies (deny-a) and the new model denies. The planner uses the
+// deny-only guard for such a plan.
+func TestInvariantHoldsWhileARepairedGroupIsStale(t *testing.T) {
+	ingressD := Section("np-ingress/d", Rule("d/in/b", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(gB))),
+		Rule("d/in/rest", ir.ActionDrop, ir.DirectionIn, gD))
+	before := Model([]ir.Section{Section("np-deny-a", Rule("d/in/not-a", ir.ActionDrop, ir.DirectionIn, gD, From(Ref(gA)))), ingressD},
+		gA, gB, gD)
+	after := Model([]ir.Section{ingressD, Section("np-egress/c", Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC))}, gB, gC, gD)
+	next, order := verdicts(t, after)
+
+	e := newEnv(t)
+	w := setUpWorld(e)
+	e.sync(before, nil, w.opts())
+	// The administrator edits b's group to select app=a.
+	groups, err := e.client.ListNSGroups(e.ctx, nsxclient.ListNSGroupsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := false
+	for _, g := range groups {
+		if ownership.TagValue(g.Tags, ownership.TagKey) == gB.Key {
+			g.MembershipCriteria[0].Tag = "a"
+			if _, err := e.client.UpdateNSGroup(e.ctx, g); err != nil {
+				t.Fatal(err)
+			}
+			edited = true
+		}
+	}
+	if !edited {
+		t.Fatal("b's group is not in NSX")
+	}
+	old := map[flow]dataplane.Result{}
+	for _, f := range order {
+		old[f] = e.trace(f)
+	}
+	var violations []string
+	writes := 0
+	e.setAfterWrite(func() {
+		writes++
+		for _, f := range order {
+			if r := e.trace(f); r.Allowed && !old[f].Allowed && !next[f].Allowed {
+				violations = append(violations, fmt.Sprintf("after write %d: %s allowed (the edited state and the new model deny it)", writes, e.describe(f)))
+			}
+		}
+	})
+	res := e.sync(after, nil, w.opts())
+	e.setAfterWrite(nil)
+	if !res.Plan.Guarded || writes < 3 {
+		t.Fatalf("the change should be guarded and take several writes: %v", res.Plan.Counts())
+	}
+	if len(violations) > 0 {
+		t.Fatalf("%d violations:\n%s", len(violations), strings.Join(violations, "\n"))
+	}
+	e.requireConverged(after, w.opts())
 }

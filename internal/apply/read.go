@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/nsxclient"
 )
 
 // ReadOptions configure ReadState.
 type ReadOptions struct {
-	// ClusterID selects which sections and groups are microseg's (plan.TagCluster).
+	// ClusterID selects which sections and groups are microseg's (ownership.TagCluster).
 	ClusterID string
 	// Concurrency is how many sections' rules are read at once (default 4). The client's own
 	// rate limit still applies.
@@ -43,7 +44,7 @@ func readState(ctx context.Context, client *nsxclient.Client, opts ReadOptions, 
 	var owned []int
 	for i, s := range sections {
 		st.Sections[i].Section = s
-		if plan.Owned(s.Tags, opts.ClusterID) && !s.IsDefault {
+		if ownership.Owned(s.Tags, opts.ClusterID) && !s.IsDefault {
 			owned = append(owned, i)
 		}
 	}
@@ -56,7 +57,7 @@ func readState(ctx context.Context, client *nsxclient.Client, opts ReadOptions, 
 		return st, fmt.Errorf("apply: listing NSGroups: %w", err)
 	}
 	for _, g := range groups {
-		if plan.Owned(g.Tags, opts.ClusterID) {
+		if ownership.Owned(g.Tags, opts.ClusterID) {
 			st.NSGroups = append(st.NSGroups, g)
 		} else {
 			st.ExternalGroups = append(st.ExternalGroups, plan.ExternalGroup{ID: g.ID, DisplayName: g.DisplayName})
@@ -68,7 +69,7 @@ func readState(ctx context.Context, client *nsxclient.Client, opts ReadOptions, 
 		return st, fmt.Errorf("apply: listing IPSets: %w", err)
 	}
 	for _, s := range sets {
-		if plan.Owned(s.Tags, opts.ClusterID) {
+		if ownership.Owned(s.Tags, opts.ClusterID) {
 			st.IPSets = append(st.IPSets, s)
 		}
 	}

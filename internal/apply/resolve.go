@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -115,7 +116,7 @@ func (x *ids) position(p *plan.Position) (nsxclient.Position, error) {
 // learnRules records the ids of created rules by the keys in their notes.
 func (x *ids) learnRules(rules []nsxclient.FirewallRule) {
 	for _, r := range rules {
-		if key, ok := plan.RuleKeyFromNotes(r.Notes); ok {
+		if key, ok := ownership.RuleKeyFromNotes(r.Notes); ok {
 			x.set(plan.PlaceholderRule, key, r.ID)
 		}
 	}

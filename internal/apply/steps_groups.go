@@ -40,44 +40,61 @@ func (a *applier) updateGroup(ctx context.Context, s *plan.Step) error {
 	rev := revision(a.groupRev, id, s.Revision)
 	if s.IPSet != nil {
 		body := *s.IPSet
-		return a.retryStale(ctx, "IPSet "+id, func() error {
+		return a.putGroup(ctx, "IPSet", id, rev, func(rev int64) (int64, error) {
 			body.ID, body.Revision = id, rev
-			a.calls.write()
 			out, err := a.c.UpdateIPSet(ctx, body)
-			if err == nil {
-				a.groupRev[id] = out.Revision
+			if err != nil {
+				return 0, err
 			}
-			return err
-		}, func() error {
-			a.calls.read()
+			return out.Revision, nil
+		}, func() (int64, []nsxclient.Tag, error) {
 			cur, err := a.c.GetIPSet(ctx, id)
 			if err != nil {
-				return err
+				return 0, nil, err
 			}
-			rev = cur.Revision
-			return a.mustOwn("IPSet", id, cur.Tags)
+			return cur.Revision, cur.Tags, nil
 		})
 	}
 	body, err := a.ids.nsGroup(*s.NSGroup)
 	if err != nil {
 		return err
 	}
-	return a.retryStale(ctx, "NSGroup "+id, func() error {
+	return a.putGroup(ctx, "NSGroup", id, rev, func(rev int64) (int64, error) {
 		body.ID, body.Revision = id, rev
-		a.calls.write()
 		out, err := a.c.UpdateNSGroup(ctx, body)
+		if err != nil {
+			return 0, err
+		}
+		return out.Revision, nil
+	}, func() (int64, []nsxclient.Tag, error) {
+		cur, err := a.c.GetNSGroup(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return cur.Revision, cur.Tags, nil
+	})
+}
+
+// putGroup replaces a group at revision rev with put (which returns the new revision). On a
+// stale revision it re-reads the group with get, checks that it is still microseg's and retries
+// at the revision read.
+func (a *applier) putGroup(ctx context.Context, kind, id string, rev int64,
+	put func(rev int64) (int64, error), get func() (int64, []nsxclient.Tag, error)) error {
+	return a.retryStale(ctx, kind+" "+id, func() error {
+		a.calls.write()
+		newRev, err := put(rev)
 		if err == nil {
-			a.groupRev[id] = out.Revision
+			a.groupRev[id] = newRev
 		}
 		return err
 	}, func() error {
 		a.calls.read()
-		cur, err := a.c.GetNSGroup(ctx, id)
+		curRev, tags, err := get()
 		if err != nil {
 			return err
 		}
-		rev = cur.Revision
-		return a.mustOwn("NSGroup", id, cur.Tags)
+		rev = curRev
+		return a.mustOwn(kind, id, tags)
 	})
 }
 

@@ -13,8 +13,8 @@ import (
 )
 
 // This file is a straightforward reference evaluator of microseg's policy semantics, written from
-// the specification (design.md "Evaluation model" and the NetworkPolicy API documentation), not
-// from the compiler. It evaluates one direction of one connection by walking the policies.
+// the specification (docs/architecture.md, 'What "correct" means', and the NetworkPolicy API
+// documentation), not from the compiler. It evaluates one direction of one connection by walking the policies.
 
 // refEndpoint is one end of a connection: a pod of the cluster or an outside address.
 type refEndpoint struct {

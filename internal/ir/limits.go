@@ -1,7 +1,8 @@
 package ir
 
-// Limits are the NSX-T Manager API maximums the IR must respect (nsx-manager-api.md 8.8, 2.2,
-// 3.2, 4.2, 5, 6). Tests override them with small values to exercise every split.
+// Limits are the NSX-T Manager API maximums the IR must respect (from the vendor's API
+// specification 2.5.1 and NCP's documentation; docs/architecture.md, "NSX facts"). Tests
+// override them with small values to exercise every split.
 type Limits struct {
 	// MaxRulesPerSection: rules in one section (and in one update_with_rules request). 1000.
 	MaxRulesPerSection int `json:"maxRulesPerSection"`

@@ -211,6 +211,20 @@ func (o ObjectRef) String() string {
 	return o.Kind + "/" + o.Namespace + "/" + o.Name
 }
 
+// Key is the object's own key, the one every part of microseg uses for it: "csp/<name>" for a
+// ClusterSecurityPolicy, "np/<namespace>/<name>" for a NetworkPolicy (the compiler's section and
+// rule keys start with it, and rule_tag carries it into NSX's packet logs). Another kind gives
+// its String form in lower case.
+func (o ObjectRef) Key() string {
+	switch o.Kind {
+	case KindClusterSecurityPolicy:
+		return "csp/" + o.Name
+	case KindNetworkPolicy:
+		return "np/" + o.Namespace + "/" + o.Name
+	}
+	return strings.ToLower(o.String())
+}
+
 // Less orders objects by kind, namespace, name.
 func (o ObjectRef) Less(p ObjectRef) bool {
 	if o.Kind != p.Kind {

@@ -131,7 +131,7 @@ func (e *Emulator) initialize(ctx context.Context) error {
 		addressed[pod.UID] = len(pod.Status.PodIPs) > 0
 		if pod.Spec.NodeName == e.cfg.NodeName && !pod.Spec.HostNetwork {
 			if err := e.ipam.reserve(client.ObjectKeyFromObject(pod), pod.UID, statusAddrs(pod)); err != nil {
-				log.FromContext(ctx).Error(err, "pods share an address; keeping the first")
+				log.FromContext(ctx).Error(err, "Pods share an address; keeping the first")
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package ncpemu_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"slices"
@@ -20,13 +19,12 @@ import (
 
 	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
 	"github.com/microseg/microseg/nsxclient"
 )
 
 const (
-	nsxUser     = "admin"
-	nsxPassword = "ncpemu-Test-Passw0rd"
 	clusterName = "test-cluster"
 	switchID    = "ls-pods"
 	syncTimeout = 30 * time.Second
@@ -65,19 +63,11 @@ func newHarness(t *testing.T) *harness {
 	h.k8s, err = client.New(env.Config, client.Options{Scheme: scheme})
 	h.g.Expect(err).NotTo(gomega.HaveOccurred())
 
-	h.sim = nsxsim.New(nsxsim.Options{Users: map[string]string{nsxUser: nsxPassword}, Seed: 7})
-	ts := httptest.NewServer(h.sim)
-	t.Cleanup(ts.Close)
-	h.nsx, err = nsxclient.New(nsxclient.Config{
-		Host:              ts.URL,
-		AllowInsecureHTTP: true,
-		Credentials:       nsxclient.StaticCredentials(nsxUser, nsxPassword),
-		RateLimit:         -1,
+	nsx := simnsx.StartT(t, simnsx.Options{Transport: simnsx.HTTP, Sim: nsxsim.Options{Seed: 7}, Client: func(c *nsxclient.Config) {
 		// No client retries: an NSX failure must reach the emulator, whose requeue is under test.
-		MaxRetries: -1,
-		Timeout:    5 * time.Second,
-	})
-	h.g.Expect(err).NotTo(gomega.HaveOccurred())
+		c.MaxRetries, c.Timeout = -1, 5*time.Second
+	}})
+	h.sim, h.nsx = nsx.Sim, nsx.Client
 
 	h.cfg = ncpemu.Config{ClusterName: clusterName, LogicalSwitchID: switchID, IPv6Pool: ncpemu.DefaultIPv6Pool}
 	h.startEmulator()

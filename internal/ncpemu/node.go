@@ -27,7 +27,7 @@ func (e *Emulator) ensureNode(ctx context.Context) error {
 		if err := e.client.Create(ctx, node); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating the virtual node %s: %w", e.cfg.NodeName, err)
 		}
-		log.FromContext(ctx).Info("created the virtual node", "node", e.cfg.NodeName)
+		log.FromContext(ctx).Info("Created the virtual node", "node", e.cfg.NodeName)
 		return nil
 	}
 	if err != nil {

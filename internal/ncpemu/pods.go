@@ -89,7 +89,7 @@ func (e *Emulator) bind(ctx context.Context, pod *corev1.Pod) error {
 	if err := e.client.SubResource("binding").Create(ctx, pod, b); err != nil {
 		return ignoreNotFound(fmt.Errorf("binding pod %s/%s to %s: %w", pod.Namespace, pod.Name, e.cfg.NodeName, err))
 	}
-	log.FromContext(ctx).V(1).Info("bound pod", "node", e.cfg.NodeName)
+	log.FromContext(ctx).V(1).Info("Bound pod", "node", e.cfg.NodeName)
 	return nil
 }
 
@@ -122,7 +122,7 @@ func (e *Emulator) reportRunning(ctx context.Context, pod *corev1.Pod, addrs []n
 	if err := e.client.Status().Patch(ctx, pod, client.MergeFrom(orig)); err != nil {
 		return ignoreNotFound(fmt.Errorf("reporting pod %s/%s running: %w", pod.Namespace, pod.Name, err))
 	}
-	log.FromContext(ctx).V(1).Info("pod running", "addresses", pod.Status.PodIPs)
+	log.FromContext(ctx).V(1).Info("Pod running", "addresses", pod.Status.PodIPs)
 	return nil
 }
 

@@ -102,7 +102,7 @@ func (e *Emulator) loadPorts(ctx context.Context, live map[types.UID]bool) error
 			continue
 		}
 		ns, name := portOwner(p)
-		log.FromContext(ctx).Info("deleting a stale logical port", "port", p.ID, "pod", ns+"/"+name, "uid", uid, "duplicate", seen[uid])
+		log.FromContext(ctx).Info("Deleting a stale logical port", "port", p.ID, "pod", ns+"/"+name, "uid", uid, "duplicate", seen[uid])
 		if err := e.deletePort(ctx, p.ID); err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (e *Emulator) ensurePort(ctx context.Context, pod *corev1.Pod, addrs []neti
 		return fmt.Errorf("updating logical port %s of pod %s/%s: %w", have.ID, pod.Namespace, pod.Name, err)
 	}
 	e.ports.put(*got)
-	log.FromContext(ctx).V(1).Info("updated logical port", "port", got.ID)
+	log.FromContext(ctx).V(1).Info("Updated logical port", "port", got.ID)
 	return nil
 }
 
@@ -162,7 +162,7 @@ func (e *Emulator) createPort(ctx context.Context, pod *corev1.Pod, want nsxclie
 		return fmt.Errorf("creating the logical port of pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	e.ports.put(*got)
-	log.FromContext(ctx).Info("created logical port", "port", got.ID, "addresses", addrsOfPort(*got))
+	log.FromContext(ctx).Info("Created logical port", "port", got.ID, "addresses", addrsOfPort(*got))
 	return nil
 }
 
@@ -178,7 +178,7 @@ func (e *Emulator) deletePortsOf(ctx context.Context, key types.NamespacedName, 
 			return err
 		}
 		e.ports.remove(uid)
-		log.FromContext(ctx).Info("deleted logical port", "port", p.ID, "uid", uid)
+		log.FromContext(ctx).Info("Deleted logical port", "port", p.ID, "uid", uid)
 	}
 	return nil
 }

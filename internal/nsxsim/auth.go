@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Session cookie and header names (facts doc 8.1).
+// Session cookie and header names (NSX docs; nsxlib, nsx-operator).
 const (
 	sessionCookie = "JSESSIONID"
 	xsrfHeader    = "X-XSRF-TOKEN"
@@ -54,7 +54,7 @@ func (ss *sessionStore) create(user string, now time.Time) (id, xsrf string) {
 }
 
 // use validates a session id and XSRF token and refreshes the idle timer. A missing, unknown or
-// expired session and a wrong token all give 403 with error_code 98, as NSX does (facts doc 8.1).
+// expired session and a wrong token all give 403 with error_code 98, as NSX does (nsxlib, nsx-operator).
 func (ss *sessionStore) use(id, xsrf string, now time.Time) (string, *apiError) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -80,8 +80,8 @@ func (ss *sessionStore) destroy(id string) {
 }
 
 // authenticate returns the user a request runs as. Credentials take precedence over a session
-// cookie, and both over a client certificate (facts doc 8.1: "If a username and password are also
-// sent they take precedence").
+// cookie, and both over a client certificate (nsxlib: "If a username and password are also sent
+// they take precedence").
 func (s *Server) authenticate(r *http.Request) (string, *apiError) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		user, pass, ok := r.BasicAuth()

@@ -1,13 +1,7 @@
 package nsxsim
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microseg/microseg/internal/testcerts"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -98,12 +93,10 @@ func TestSessionAuth(t *testing.T) {
 }
 
 func TestClientCertificateAuth(t *testing.T) {
-	ca, caKey := testCA(t)
+	ca := testcerts.NewCA(t, "test CA")
 	sim := New(Options{ClientCertCNs: []string{"microseg-operator"}, Seed: 1})
 	ts := httptest.NewUnstartedServer(sim)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	ts.TLS = &tls.Config{ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}
+	ts.TLS = &tls.Config{ClientCAs: ca.Pool, ClientAuth: tls.VerifyClientCertIfGiven}
 	ts.StartTLS()
 	defer ts.Close()
 
@@ -120,8 +113,8 @@ func TestClientCertificateAuth(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	good := testClientCert(t, ca, caKey, "microseg-operator")
-	other := testClientCert(t, ca, caKey, "someone-else")
+	good := ca.Client(t, "microseg-operator")
+	other := ca.Client(t, "someone-else")
 	if got := get(&good); got != http.StatusOK {
 		t.Fatalf("accepted CN: %d", got)
 	}
@@ -131,33 +124,6 @@ func TestClientCertificateAuth(t *testing.T) {
 	if got := get(nil); got != http.StatusForbidden {
 		t.Fatalf("no certificate: %d", got)
 	}
-}
-
-func testCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key
-}
-
-func testClientCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string) tls.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func TestPasswordNeverInErrors(t *testing.T) {

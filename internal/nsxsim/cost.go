@@ -30,7 +30,7 @@ type CostModel struct {
 	RealLatency bool `json:"real_latency"`
 }
 
-// DefaultCostModel is calibrated on the facts doc (section 2.1): update_with_rules with 1024
+// DefaultCostModel is calibrated on the vendor spec's operation notes: update_with_rules with 1024
 // rules takes about 15 s (20 ms + 1024 × 14.6 ms ≈ 14.97 s), list_with_rules with 1024 rules about
 // 4–5 s (20 ms + 1024 × 4.4 ms ≈ 4.53 s). Paged GETs of rules are the cheap way to read (0.5 ms a
 // rule, an estimate), and simple calls cost 20 ms (an estimate of a manager's round trip).

@@ -24,7 +24,7 @@ func TestCostModelCalibration(t *testing.T) {
 	upd := st.Endpoints["POST /api/v1/firewall/sections/{section-id}?action=update_with_rules"]
 	list := st.Endpoints["POST /api/v1/firewall/sections/{section-id}?action=list_with_rules"]
 	paged := st.Endpoints["GET /api/v1/firewall/sections/{section-id}/rules"]
-	// 1024 rules ≈ 15 s and ≈ 4-5 s per the facts doc; scaled to 1000 rules.
+	// 1024 rules ≈ 15 s and ≈ 4-5 s per the vendor spec's notes; scaled to 1000 rules.
 	if upd.SimulatedTime < 14*time.Second || upd.SimulatedTime > 15*time.Second {
 		t.Errorf("update_with_rules of 1000 rules costs %s", upd.SimulatedTime)
 	}

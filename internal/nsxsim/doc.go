@@ -1,9 +1,10 @@
 // Package nsxsim is an in-process simulator of the VMware NSX-T Manager API (/api/v1) for the
 // objects microseg uses: DFW sections and rules, NSGroups, IPSets and logical ports. It follows the
-// behaviour recorded in docs/nsx-manager-api.md (paths, _revision rules, pagination, error bodies,
-// auth, limits) and answers with bodies that validate against the vendor's 2.5.1 spec. The same
-// server also serves the NSX Policy API (/policy/api/v1, the policy_*.go files; see "The Policy
-// API" below), with one dataplane for both, as a real manager does. It also
+// NSX behaviour listed with its sources in docs/architecture.md ("NSX facts": paths, _revision
+// rules, pagination, error bodies, auth, limits) and answers with bodies that validate against the
+// vendor's 2.5.1 spec. The same server also serves the NSX Policy API (/policy/api/v1, the
+// policy_*.go files; see "The Policy API" below and docs/nsx-policy-api.md), with one dataplane for
+// both, as a real manager does. It also
 // injects faults on demand (faults.go), charges a simulated cost per call for benchmarks
 // (cost.go), and evaluates flows through the configured DFW with the dataplane package, a
 // Traceflow (traceflow.go, dataplane.go).
@@ -11,7 +12,7 @@
 // A *Server is an http.Handler: mount it on httptest.NewServer / NewTLSServer in tests, or run
 // cmd/nsxsim. Simulator-private controls live under /sim/v1/ (simapi.go).
 //
-// Where NSX's behaviour is UNCONFIRMED (facts doc section 11), the simulator picks the stricter
+// Where NSX's behaviour is UNCONFIRMED (no source settles it), the simulator picks the stricter
 // reading, so that a client that works here does not lean on leniency a real manager may lack:
 //
 //   - The default section of each layer stays last: insert_bottom (and insert_before the

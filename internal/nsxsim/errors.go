@@ -19,7 +19,7 @@ func (e *apiError) Error() string {
 }
 
 // httpStatusName renders a status the way NSX's httpStatus field does: "BAD_REQUEST", "NOT_FOUND",
-// "PRECONDITION_FAILED" (Spring's HttpStatus enum names; facts doc 8.4).
+// "PRECONDITION_FAILED" (Spring's HttpStatus enum names, as seen in nsx-operator's test fixtures).
 func httpStatusName(status int) string {
 	return strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_").Replace(http.StatusText(status)))
 }
@@ -44,7 +44,7 @@ const (
 // Error codes the simulator emits besides the ones nsxclient already names.
 const (
 	// errCodeBadRequestURI is NSX's "cannot be processed" code for an unsupported method, path or action
-	// (facts doc 8.4, code 269; the HTTP status that goes with it is UNCONFIRMED, we use 400/404).
+	// (code 269; the HTTP status that goes with it is UNCONFIRMED, we use 400/404).
 	errCodeBadRequestURI = 269
 	// errCodeDefaultRulePosition is what a real manager returned for a default rule that was not
 	// last in update_with_rules (terraform-provider-nsxt issue 153).
@@ -66,7 +66,7 @@ func errUnprocessable(method, path string) *apiError {
 }
 
 // errStaleFirewall is the 409 NSX returns for a stale or missing _revision on firewall sections and
-// rules (facts doc 8.2). The body's error_code is UNCONFIRMED, so none is sent: clients must
+// rules (the vendor spec's firewall operations). The body's error_code is UNCONFIRMED, so none is sent: clients must
 // classify on the HTTP status.
 func errStaleFirewall(kind, id string, got *int64, want int64) *apiError {
 	return newAPIError(http.StatusConflict, 0, moduleFirewall,
@@ -74,7 +74,7 @@ func errStaleFirewall(kind, id string, got *int64, want int64) *apiError {
 		kind, id, revisionText(got), want)
 }
 
-// errStalePrecondition is the 412 for a stale or missing _revision on every other PUT (facts doc 8.2).
+// errStalePrecondition is the 412 for a stale or missing _revision on every other PUT (vendor spec; nsxlib).
 func errStalePrecondition(kind, id string, got *int64, want int64) *apiError {
 	return newAPIError(http.StatusPreconditionFailed, 0, moduleCommon,
 		"The object %s/%s was modified by somebody else (revision %s, current %d).",

@@ -16,7 +16,7 @@ import (
 // FaultKind names an injected failure.
 type FaultKind string
 
-// Fault kinds. Their bodies follow what NSX sends (facts doc 8.4, 8.5).
+// Fault kinds. Their bodies follow what NSX sends (vendor spec ApiError; nsxlib, nsx-operator).
 const (
 	// FaultUnavailable answers 503 Service Unavailable (global concurrency limit, cluster down).
 	FaultUnavailable FaultKind = "unavailable"
@@ -259,7 +259,7 @@ func (f *faultInjector) before(endpoint, method, path string) faultDecision {
 }
 
 // rateLimit counts a request of who in the current clock second and refuses it with 429 above
-// the limit ("Client 'admin' exceeded request rate of 100 per second.", facts doc 8.5). Refused
+// the limit ("Client 'admin' exceeded request rate of 100 per second.", NSX's message). Refused
 // requests do not count.
 func (f *faultInjector) rateLimit(now time.Time, who string) faultDecision {
 	f.mu.Lock()

@@ -44,8 +44,8 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	return e
 }
 
-// specChecked validates each /api/v1 response against the vendor spec (when it is present) and
-// each /policy/api/v1 response against the Policy API table.
+// specChecked validates each /api/v1 response against the vendor spec (when it is beside the
+// project) and each /policy/api/v1 response against the Policy API table.
 func specChecked(t *testing.T, next http.Handler) http.Handler {
 	manager := nsxspec.LoadIfPresent(t)
 	policy, err := policyspec.Spec()

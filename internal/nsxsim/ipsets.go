@@ -61,37 +61,21 @@ func (s *Server) handleUpdateIPSet(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	var in nsxclient.IPSet
-	if err := decodeBody(c, &in); err != nil {
+	if set, err = replaceObject(st, c, KindIPSet, set, ipsetMeta, validateIPSet, writableIPSet); err != nil {
 		return fail(err)
 	}
-	if err := checkPrecondition(KindIPSet, set.ID, bodyRevision(c.body), set.Revision); err != nil {
-		return fail(err)
-	}
-	if err := validateIPSet(in); err != nil {
-		return fail(err)
-	}
-	upd := writableIPSet(in)
-	st.stampUpdate(&upd.ManagedResource, set.ManagedResource, c.user)
-	*set = *upd
-	st.changed()
 	return ok(*set)
 }
 
 // handleDeleteIPSet is DELETE /ip-sets/{id}?force=. Without force an IP set in an NSGroup or
-// referenced by a rule is refused with 400/500030 (the spec also lists 409; facts doc 8.6).
+// referenced by a rule is refused with 400/500030 (nsx-operator and terraform see 400/500030; the vendor spec also lists 409).
 func (s *Server) handleDeleteIPSet(c *call) reply {
 	st := s.st
 	set, err := st.ipset(c.param("ip-set-id"))
 	if err != nil {
 		return fail(err)
 	}
-	if by := st.referrers(nsxclient.TargetIPSet, set.ID); len(by) > 0 && c.query.Get("force") != "true" {
-		return fail(errInUse(KindIPSet, set.ID, "referenced by "+joinMax(by, 5)))
-	}
-	st.ipsets.remove(set.ID)
-	st.changed()
-	return ok(nil)
+	return st.deleteUnlessReferenced(c, KindIPSet, nsxclient.TargetIPSet, set.ID, st.ipsets.remove)
 }
 
 // handleAddIP is POST /ip-sets/{id}?action=add_ip (201, echoes the element). An address already
@@ -165,6 +149,8 @@ func (st *state) ipset(id string) (*nsxclient.IPSet, *apiError) {
 	return set, nil
 }
 
+func ipsetMeta(s *nsxclient.IPSet) *nsxclient.ManagedResource { return &s.ManagedResource }
+
 func writableIPSet(in nsxclient.IPSet) *nsxclient.IPSet {
 	set := &nsxclient.IPSet{IPAddresses: slices.Clone(in.IPAddresses)}
 	set.DisplayName, set.Description, set.Tags = in.DisplayName, in.Description, slices.Clone(in.Tags)
@@ -172,7 +158,7 @@ func writableIPSet(in nsxclient.IPSet) *nsxclient.IPSet {
 }
 
 // validateIPSet checks the entries (address, CIDR or range, at most 4000) and that the set is
-// homogeneous, IPv4 or IPv6 (the 2.5.1 spec text, facts doc 5).
+// homogeneous, IPv4 or IPv6 (the vendor spec 2.5.1).
 func validateIPSet(in nsxclient.IPSet) *apiError {
 	var f fieldErrors
 	f.managed(&in.ManagedResource)

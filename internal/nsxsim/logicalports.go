@@ -7,7 +7,7 @@ import (
 )
 
 // Logical ports are what NCP (in tests, the NCP emulator) creates per pod: CHILD VIFs tagged with
-// ncp/cluster, ncp/project, ncp/pod and the pod labels (facts doc 7).
+// ncp/cluster, ncp/project, ncp/pod and the pod labels (NCP documentation).
 
 var (
 	attachmentTypes = []string{"VIF", "LOGICALROUTER", "BRIDGEENDPOINT", "DHCP_SERVICE", "METADATA_PROXY", "L2VPN_SESSION"}
@@ -86,23 +86,12 @@ func (s *Server) handleUpdatePort(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	var in nsxclient.LogicalPort
-	if err := decodeBody(c, &in); err != nil {
-		return fail(err)
-	}
-	if err := checkPrecondition(KindLogicalPort, p.ID, bodyRevision(c.body), p.Revision); err != nil {
-		return fail(err)
-	}
 	if err := policyOwnedPort(c, p); err != nil {
 		return fail(err)
 	}
-	if err := validatePort(in); err != nil {
+	if p, err = replaceObject(st, c, KindLogicalPort, p, portMeta, validatePort, writablePort); err != nil {
 		return fail(err)
 	}
-	upd := writablePort(in)
-	st.stampUpdate(&upd.ManagedResource, p.ManagedResource, c.user)
-	*p = *upd
-	st.changed()
 	return ok(*p)
 }
 
@@ -166,6 +155,8 @@ func validatePort(in nsxclient.LogicalPort) *apiError {
 	}
 	return f.err()
 }
+
+func portMeta(p *nsxclient.LogicalPort) *nsxclient.ManagedResource { return &p.ManagedResource }
 
 func writablePort(in nsxclient.LogicalPort) *nsxclient.LogicalPort {
 	p := &nsxclient.LogicalPort{

@@ -4,7 +4,7 @@ import (
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// Enums of the NSGroup expressions (facts doc 4.2).
+// Enums of the NSGroup expressions (vendor spec 2.5.1).
 var (
 	tagExprTargetTypes    = []string{"LogicalSwitch", "LogicalPort", "VirtualMachine", "IPSet"}
 	simpleExprTargetTypes = []string{"NSGroup", "IPSet", "MACSet", "LogicalSwitch", "LogicalPort",

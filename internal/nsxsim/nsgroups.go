@@ -8,7 +8,7 @@ import (
 )
 
 // handleListGroups is GET /ns-groups. Pages hold at most Options.NSGroupPageSize groups whatever
-// page_size says ("The page size is restricted to 50 NSGroups", facts doc 4.1).
+// page_size says ("The page size is restricted to 50 NSGroups", the vendor spec).
 func (s *Server) handleListGroups(c *call) reply {
 	page, err := s.parsePage(c.query, s.opts.NSGroupPageSize)
 	if err != nil {
@@ -63,43 +63,28 @@ func (s *Server) handleUpdateGroup(c *call) reply {
 	if err != nil {
 		return fail(err)
 	}
-	var in nsxclient.NSGroup
-	if err := decodeBody(c, &in); err != nil {
+	validate := func(in nsxclient.NSGroup) *apiError { return st.validateGroup(in, g.ID) }
+	meta := func(g *nsxclient.NSGroup) *nsxclient.ManagedResource { return &g.ManagedResource }
+	if g, err = replaceObject(st, c, KindNSGroup, g, meta, validate, writableGroup); err != nil {
 		return fail(err)
 	}
-	if err := checkPrecondition(KindNSGroup, g.ID, bodyRevision(c.body), g.Revision); err != nil {
-		return fail(err)
-	}
-	if err := st.validateGroup(in, g.ID); err != nil {
-		return fail(err)
-	}
-	upd := writableGroup(in)
-	st.stampUpdate(&upd.ManagedResource, g.ManagedResource, c.user)
-	*g = *upd
-	st.changed()
 	return ok(st.groupView(g, false))
 }
 
 // handleDeleteGroup is DELETE /ns-groups/{id}?force=. Without force, a group referenced by another
 // group or by a firewall rule or section is refused with 400/500030 (the status for the rule case
-// is UNCONFIRMED, facts doc 8.6 and 11.1). After a forced delete the references stay and read
-// back with is_valid=false.
+// is UNCONFIRMED). After a forced delete the references stay and read back with is_valid=false.
 func (s *Server) handleDeleteGroup(c *call) reply {
 	st := s.st
 	g, err := st.group(c.param("ns-group-id"))
 	if err != nil {
 		return fail(err)
 	}
-	if by := st.referrers(nsxclient.TargetNSGroup, g.ID); len(by) > 0 && c.query.Get("force") != "true" {
-		return fail(errInUse(KindNSGroup, g.ID, "referenced by "+joinMax(by, 5)))
-	}
-	st.groups.remove(g.ID)
-	st.changed()
-	return ok(nil)
+	return st.deleteUnlessReferenced(c, KindNSGroup, nsxclient.TargetNSGroup, g.ID, st.groups.remove)
 }
 
 // handleAddMembers is POST /ns-groups/{id}?action=ADD_MEMBERS: static members are appended
-// (already present ones are kept once). No _revision is needed (facts doc 8.2).
+// (already present ones are kept once). No _revision is needed (vendor spec).
 func (s *Server) handleAddMembers(c *call) reply {
 	return s.editMembers(c, func(members, delta []nsxclient.NSGroupExpression) []nsxclient.NSGroupExpression {
 		for _, m := range delta {

@@ -9,7 +9,7 @@ import (
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// maxPageSize is the spec's page_size maximum (facts doc 1.2).
+// maxPageSize is the vendor spec's page_size maximum.
 const maxPageSize = 1000
 
 // listPage is NSX's ListResult envelope. It is declared here instead of reusing
@@ -29,7 +29,7 @@ type pageRequest struct {
 }
 
 // parsePage reads page_size and cursor. limit caps the page below the requested size (NSGroups are
-// "restricted to 50" per the spec text, facts doc 4.1).
+// "restricted to 50" per the vendor spec's text).
 func (s *Server) parsePage(q url.Values, limit int) (pageRequest, *apiError) {
 	p := pageRequest{size: s.opts.DefaultPageSize}
 	if v := q.Get("page_size"); v != "" {
@@ -57,7 +57,7 @@ func (s *Server) parsePage(q url.Values, limit int) (pageRequest, *apiError) {
 }
 
 // paginate cuts one page out of all. The cursor is emitted only when more results remain, and
-// result_count only on the first page (facts doc 8.3).
+// result_count only on the first page (vendor spec: ListResult).
 func paginate[T any](all []T, p pageRequest) listPage[T] {
 	start := min(p.offset, len(all))
 	end := min(start+p.size, len(all))

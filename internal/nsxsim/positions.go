@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// Position operations of section and rule create/revise calls (facts doc 2.1, 2.3).
+// Position operations of section and rule create/revise calls (vendor spec 2.5.1).
 const (
 	opInsertTop    = "insert_top"
 	opInsertBottom = "insert_bottom"
@@ -37,7 +37,7 @@ func parsePosition(q url.Values) (position, *apiError) {
 // placeIndex returns where to insert an item into ids (which must not contain the item itself).
 // pinned is the id of the default section or rule that stays last ("" if none): insert_bottom
 // lands just above it and nothing may go after it. NSX's behaviour for those two cases is
-// UNCONFIRMED (facts doc 2.3, 11.5); keeping the default last and refusing insert_after it is
+// UNCONFIRMED; keeping the default last and refusing insert_after it is
 // the conservative reading — a client that works here never relies on a lenient manager.
 func placeIndex(ids []string, p position, pinned, self string) (int, *apiError) {
 	bottom := len(ids)

@@ -17,7 +17,7 @@ const (
 	targetMACSet            = "MACSet"
 )
 
-// Allowed target types per reference list (facts doc 2.2 and 3.2).
+// Allowed target types per reference list (vendor spec 2.5.1; terraform-provider-nsxt).
 var (
 	ruleEndpointTypes = []string{nsxclient.TargetNSGroup, nsxclient.TargetIPSet, nsxclient.TargetLogicalPort,
 		targetLogicalSwitch, targetMACSet, nsxclient.TargetIPv4Address, nsxclient.TargetIPv6Address}
@@ -26,8 +26,8 @@ var (
 )
 
 // checkRefs validates a reference list: size, field lengths, target type, and that modelled targets
-// exist. A reference to a missing object is refused with 400 (facts doc: rules may not reference
-// objects that do not exist).
+// exist. A reference to a missing object is refused with 400 (NSX checks that
+// referenced objects exist).
 func (st *state) checkRefs(f *fieldErrors, field string, refs []nsxclient.ResourceReference, allowed []string) {
 	f.maxItems(field, len(refs), maxRefsPerList)
 	for _, r := range refs {
@@ -49,7 +49,7 @@ func (st *state) checkRefs(f *fieldErrors, field string, refs []nsxclient.Resour
 func (st *state) checkTarget(targetType, id string) string {
 	switch targetType {
 	case nsxclient.TargetIPv4Address, nsxclient.TargetIPv6Address:
-		// Whether ranges are accepted is UNCONFIRMED (facts doc 3.2); we accept an address or a
+		// Whether ranges are accepted is UNCONFIRMED; we accept an address or a
 		// CIDR only, so a client that works here does not depend on ranges.
 		want4 := targetType == nsxclient.TargetIPv4Address
 		addr, err := netip.ParseAddr(id)

@@ -21,7 +21,7 @@ const (
 	targetNSServiceGroup = "NSServiceGroup"
 )
 
-// validateRule checks the client-writable fields of one rule (facts doc 3.2, 3.3).
+// validateRule checks the client-writable fields of one rule (vendor spec 2.5.1: FirewallRule, FirewallService).
 func (st *state) validateRule(f *fieldErrors, field string, r nsxclient.FirewallRule, sectionType string) {
 	f.maxLen(field+"display_name", r.DisplayName, maxDisplayName)
 	f.maxLen(field+"description", r.Description, maxDescription)
@@ -94,7 +94,7 @@ func checkByte(f *fieldErrors, field string, v *int64) {
 }
 
 // checkPortOrRange validates the spec's port-or-range format: "80" or "8000-8080". A range must
-// be non-empty: "22-22" is refused ("NSX API requires a non-empty range", facts doc 6).
+// be non-empty: "22-22" is refused ("NSX API requires a non-empty range", a comment in VMware's nsxlib).
 func checkPortOrRange(p string) string {
 	lo, hi, isRange := strings.Cut(p, "-")
 	parse := func(s string) (int, bool) {

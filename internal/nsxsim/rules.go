@@ -33,7 +33,7 @@ func (s *Server) handleListRules(c *call) reply {
 }
 
 // handleCreateRule is POST /firewall/sections/{id}/rules: one rule at a position. It answers 200,
-// not 201, and the body must carry the section's current _revision (NSX >= 2.4, facts doc 3.1).
+// not 201, and the body must carry the section's current _revision (NSX >= 2.4, per VMware's nsxlib, commit f5d7d1a).
 func (s *Server) handleCreateRule(c *call) reply {
 	st := s.st
 	sec, err := st.section(c.param("section-id"))
@@ -152,8 +152,8 @@ type ruleEdit struct {
 }
 
 // handleUpdateRule is PUT /firewall/sections/{sid}/rules/{rid}. The body carries the rule's own
-// _revision from the last GET of it (facts doc 3.1; the exact interplay with the section
-// revision is UNCONFIRMED); stale or missing is a 409.
+// _revision from the last GET of it (the exact interplay with the section revision is
+// UNCONFIRMED); stale or missing is a 409.
 func (s *Server) handleUpdateRule(c *call) reply {
 	e, err := s.ruleWrite(c)
 	if err != nil {

@@ -43,7 +43,7 @@ func (s *Server) handleCreateSectionWithRules(c *call) reply {
 // handleUpdateWithRules is POST /firewall/sections/{id}?action=update_with_rules: new section
 // attributes and a replacement rule list. Rules that carry the id of one of the section's rules
 // keep that id; rules without a known id get new ids; rules left out are deleted (the semantics
-// terraform-provider-nsxt relies on, facts doc 10; UNCONFIRMED in the spec text). An id that
+// terraform-provider-nsxt relies on; UNCONFIRMED in the spec text). An id that
 // belongs to no rule of this section is treated as absent (a new id is assigned).
 func (s *Server) handleUpdateWithRules(c *call) reply {
 	sec, in, err := s.withRulesWrite(c)
@@ -166,6 +166,6 @@ func (st *state) replaceSectionRules(c *call, sec *nsxclient.FirewallSection, in
 // sectionRuleList is the read form of a section with its rules.
 func (st *state) sectionRuleList(sec *nsxclient.FirewallSection) nsxclient.FirewallSectionRuleList {
 	out := nsxclient.FirewallSectionRuleList{FirewallSection: st.sectionView(sec), Rules: st.ruleViews(sec.ID)}
-	out.ResourceType = "FirewallSectionRuleList" // as in the vendor's example responses (facts doc 2.2)
+	out.ResourceType = "FirewallSectionRuleList" // as in the vendor's example responses
 	return out
 }

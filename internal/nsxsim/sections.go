@@ -106,7 +106,7 @@ func (s *Server) handleGetSection(c *call) reply {
 }
 
 // handleUpdateSection is PUT /firewall/sections/{id}: attributes only, rules untouched. A stale
-// or missing _revision is a 409 (facts doc 8.2).
+// or missing _revision is a 409 (vendor spec).
 func (s *Server) handleUpdateSection(c *call) reply {
 	sec, in, err := s.sectionWrite(c)
 	if err != nil {
@@ -169,7 +169,7 @@ func (st *state) moveSection(sec *nsxclient.FirewallSection, c *call) *apiError 
 }
 
 // handleDeleteSection is DELETE /firewall/sections/{id}?cascade=. A section with rules needs
-// cascade=true; without it NSX refuses (the code is UNCONFIRMED, facts doc 2.1: we answer 400
+// cascade=true; without it NSX refuses (the code is UNCONFIRMED: we answer 400
 // with the in-use error 500030). The default section cannot be deleted.
 func (s *Server) handleDeleteSection(c *call) reply {
 	st := s.st

@@ -51,7 +51,7 @@ type Options struct {
 	// layer (tls.Config.ClientCAs / ClientAuth) does the verification.
 	ClientCertCNs []string
 	// NSGroupPageSize caps GET /ns-groups pages ("The page size is restricted to 50 NSGroups",
-	// facts doc 4.1). Default 50.
+	// the vendor spec). Default 50.
 	NSGroupPageSize int
 	// DefaultPageSize is the page size when a list call sends none. Default 1000.
 	DefaultPageSize int

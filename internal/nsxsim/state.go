@@ -42,7 +42,7 @@ const (
 	defaultL2SectionName = "Default Layer2 Section"
 	defaultL2RuleName    = "Default Layer2 Rule"
 	systemUser           = "system"
-	firstRuleID          = 1000 // rule ids are increasing numeric strings (facts doc 3.2)
+	firstRuleID          = 1000 // rule ids are increasing numeric strings, as NSX gives them
 )
 
 func newState(seed uint64, clock Clock, policyTieBreakSeed uint64) *state {
@@ -112,7 +112,7 @@ func (st *state) stampCreate(m *nsxclient.ManagedResource, resourceType, user st
 	now := st.nowMillis()
 	m.ID = st.newUUID()
 	if m.DisplayName == "" {
-		m.DisplayName = m.ID // NSX defaults display_name to the id (facts doc 1.2)
+		m.DisplayName = m.ID // NSX defaults display_name to the id (vendor spec)
 	}
 	m.ResourceType = resourceType
 	m.Revision = 0

@@ -9,7 +9,7 @@ import (
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// Limits from the 2.5.1 spec (facts doc 1.2 and 8.8).
+// Limits from the vendor spec 2.5.1 (maxItems, maxLength).
 const (
 	maxDisplayName       = 255
 	maxDescription       = 1024
@@ -34,7 +34,7 @@ const (
 )
 
 // fieldErrors collects NSX field-level validation failures; NSX reports them all at once as
-// HTTP 400, error_code 255, "Field level validation errors: {...}" (facts doc 1.2, fixture).
+// HTTP 400, error_code 255, "Field level validation errors: {...}" (a real NSX error seen in nsxlib's fixtures).
 type fieldErrors []string
 
 func (f *fieldErrors) add(format string, args ...any) { *f = append(*f, fmt.Sprintf(format, args...)) }

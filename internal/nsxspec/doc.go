@@ -2,8 +2,8 @@
 // Swagger 2.0 spec (nsx_api.json), so tests can prove that what microseg's NSX client sends and
 // what the NSX simulator answers are things a real NSX Manager would send and accept.
 //
-// The spec is the vendor's file, kept beside the project (../shared/nsx-api/nsx_api.json from the
-// module root) and never copied into the repository. Tests get it through LoadForTest, which
+// The spec is the vendor's file, kept beside the project (SpecPathFromRoot) and never copied into
+// the repository. Tests get it through LoadForTest, which
 // parses it once per process and skips the test when the file is absent.
 //
 // Only the Swagger 2.0 features the NSX spec actually uses are implemented: $ref to

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -66,7 +68,7 @@ func (s *Spec) ValidateResponse(method, urlPath string, query url.Values, status
 		}
 	case !declared:
 		ps.add("", "status %d is not declared by %s %s (declared: %s)", status, op.method, op.key,
-			strings.Join(sortedKeys(op.responses), ", "))
+			strings.Join(slices.Sorted(maps.Keys(op.responses)), ", "))
 	case sch == nil:
 		// Declared without a body schema (DELETE's 200 OK): anything goes.
 	case isEmpty(body):
@@ -82,7 +84,7 @@ func (s *Spec) ValidateResponse(method, urlPath string, query url.Values, status
 // operation, and in Strict mode reports parameters the operation does not declare.
 func (s *Spec) checkQuery(ps *problems, op *operation, r *route, query url.Values) {
 	variants := r.variantKeys(op.method)
-	for _, name := range sortedKeys(query) {
+	for _, name := range slices.Sorted(maps.Keys(query)) {
 		path := "?" + name
 		if p, declared := op.query[name]; declared {
 			for _, raw := range query[name] {
@@ -101,7 +103,7 @@ func (s *Spec) checkQuery(ps *problems, op *operation, r *route, query url.Value
 			ps.add(path, "query parameter not declared by %s %s", op.method, op.key)
 		}
 	}
-	for _, name := range sortedKeys(op.query) {
+	for _, name := range slices.Sorted(maps.Keys(op.query)) {
 		if op.query[name].required && !query.Has(name) {
 			ps.add("?"+name, "required query parameter is missing")
 		}
@@ -109,7 +111,7 @@ func (s *Spec) checkQuery(ps *problems, op *operation, r *route, query url.Value
 }
 
 func (s *Spec) checkPathParameters(ps *problems, op *operation, values map[string]string) {
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		if p, declared := op.path[name]; declared {
 			s.checkParameterValue(ps, "{"+name+"}", p, values[name])
 		}

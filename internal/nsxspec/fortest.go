@@ -73,7 +73,7 @@ func skipReason(path string, err error) (bool, string) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || path == "" {
 		return false, ""
 	}
-	return true, fmt.Sprintf("NSX API spec not found at %s: the vendor spec lives in ../shared beside the project; skipping spec conformance", path)
+	return true, fmt.Sprintf("NSX API spec not found at %s: the vendor spec lives beside the project (nsxspec.SpecPathFromRoot); skipping spec conformance", path)
 }
 
 // findProjectRoot walks up from the working directory (a package directory under go test) to

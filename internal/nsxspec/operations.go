@@ -2,6 +2,7 @@ package nsxspec
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -51,7 +52,7 @@ var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "opt
 func (c *compiled) compileRoutes(paths, sharedResponses map[string]map[string]any) error {
 	c.routes = map[int][]*route{}
 	byTemplate := map[string]*route{}
-	for _, key := range sortedKeys(paths) {
+	for _, key := range slices.Sorted(maps.Keys(paths)) {
 		template, rawQuery, _ := strings.Cut(key, "?")
 		fixed, err := url.ParseQuery(rawQuery)
 		if err != nil {
@@ -223,7 +224,7 @@ func (r *route) moreSpecificThan(other *route) bool {
 func (r *route) operationFor(method string, query url.Values) (*operation, error) {
 	candidates := r.ops[method]
 	if len(candidates) == 0 {
-		return nil, fmt.Errorf("%s has no %s operation (it has %s)", r.template, method, strings.Join(sortedKeys(r.ops), ", "))
+		return nil, fmt.Errorf("%s has no %s operation (it has %s)", r.template, method, strings.Join(slices.Sorted(maps.Keys(r.ops)), ", "))
 	}
 	var best *operation
 	for _, op := range candidates {

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 )
 
 // Spec is a parsed NSX API spec plus the options validation runs with. The parsed part is
@@ -127,7 +127,7 @@ func compile(data []byte) (*compiled, error) {
 		parents:     map[string][]string{},
 		children:    map[string][]string{},
 	}
-	for _, name := range sortedKeys(raw.Definitions) {
+	for _, name := range slices.Sorted(maps.Keys(raw.Definitions)) {
 		s, err := compileSchema(raw.Definitions[name], &c.notes, "definitions."+name)
 		if err != nil {
 			return nil, err
@@ -147,7 +147,7 @@ func compile(data []byte) (*compiled, error) {
 		}
 	}
 	inProgress := map[string]bool{}
-	for _, name := range sortedKeys(c.definitions) {
+	for _, name := range slices.Sorted(maps.Keys(c.definitions)) {
 		if _, err := c.flatDefinition(name, inProgress); err != nil {
 			return nil, err
 		}
@@ -183,13 +183,4 @@ func (c *compiled) checkRefs(s *schema, where string) error {
 		return err
 	}
 	return c.checkRefs(s.extra, where+".additionalProperties")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -224,7 +225,7 @@ func (v *validator) object(path string, sch *schema, obj map[string]any) {
 			v.add(joinPath(path, name), "required property is null")
 		}
 	}
-	for _, name := range sortedKeys(obj) {
+	for _, name := range slices.Sorted(maps.Keys(obj)) {
 		val := obj[name]
 		if prop, declared := sch.properties[name]; declared {
 			if val != nil { // null means "not set" to NSX

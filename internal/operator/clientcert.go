@@ -56,7 +56,7 @@ func (c *ClientCertificate) GetClientCertificate(*tls.CertificateRequestInfo) (*
 	defer c.mu.Unlock()
 	if c.now().Sub(c.checkedAt) >= c.interval {
 		if err := c.reload(); err != nil {
-			c.log.Error(err, "keeping the previous NSX client certificate")
+			c.log.Error(err, "Keeping the previous NSX client certificate")
 		}
 	}
 	return c.cert, nil

@@ -3,7 +3,6 @@ package operator
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -128,15 +128,14 @@ func TestFileCredentialsPrintsNoSecret(t *testing.T) {
 // TestFileCredentialsRotateWithoutRestart drives a real client against the NSX simulator: a
 // rotated Secret is used by the same client, and a rejected password never shows in its errors.
 func TestFileCredentialsRotateWithoutRestart(t *testing.T) {
-	sim := nsxsim.New(nsxsim.Options{Users: map[string]string{"alice": "Alice-Passw0rd", "bob": "Bob-Passw0rd"}, Seed: 1})
-	ts := httptest.NewServer(sim)
-	defer ts.Close()
+	nsx := simnsx.StartT(t, simnsx.Options{Transport: simnsx.HTTP,
+		Sim: nsxsim.Options{Users: map[string]string{"alice": "Alice-Passw0rd", "bob": "Bob-Passw0rd"}, Seed: 1}})
 	dir := t.TempDir()
 	writeCredentials(t, dir, "alice", "Alice-Passw0rd")
 	f, clk := newTestCredentials(dir, time.Second)
 	for _, mode := range []nsxclient.AuthMode{nsxclient.AuthBasic, nsxclient.AuthSession} {
 		t.Run(string(mode), func(t *testing.T) {
-			c, err := nsxclient.New(nsxclient.Config{Host: ts.URL, AllowInsecureHTTP: true, AuthMode: mode, Credentials: f, RateLimit: -1, MaxRetries: -1})
+			c, err := nsx.NewClient(func(c *nsxclient.Config) { c.AuthMode, c.Credentials, c.MaxRetries = mode, f, -1 })
 			if err != nil {
 				t.Fatal(err)
 			}

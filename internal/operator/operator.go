@@ -21,14 +21,17 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/controllers"
 	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -100,7 +103,9 @@ type Operator struct {
 // plan). Only the elected leader syncs.
 func (op *Operator) Synced() bool { return op.dfw.Synced() }
 
-// Setup adds the operator to mgr: the DFW reconciler and the /healthz (ping) and /readyz checks.
+// Setup adds the operator to mgr: the DFW reconciler (the one sync with NSX), the status
+// controller of ClusterSecurityPolicies, the event controller of NetworkPolicies, and the
+// /healthz (ping) and /readyz checks.
 // It checks the options (the cluster id and compiler settings by compiling nothing, the NSX
 // client configuration) but does not contact NSX.
 func Setup(mgr ctrl.Manager, opts Options) (*Operator, error) {
@@ -126,20 +131,29 @@ func Setup(mgr ctrl.Manager, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("operator: %w", err)
 	}
-	dfw := controllers.NewDFWReconciler(mgr.GetClient(), mgr.GetAPIReader(), controllers.DFWConfig{
+	backend, err := manager.Over(nsx, manager.Config{ClusterID: opts.ClusterID, Anchor: opts.AnchorSection, Limits: opts.Settings.Limits})
+	if err != nil {
+		return nil, fmt.Errorf("operator: %w", err)
+	}
+	dfw := controllers.NewDFWReconciler(mgr.GetClient(), controllers.DFWConfig{
 		ClusterID:      opts.ClusterID,
-		NSX:            nsx,
-		AnchorSection:  opts.AnchorSection,
+		NSX:            backend,
 		Settings:       opts.Settings,
 		DryRun:         opts.DryRun,
 		SyncDelay:      opts.SyncDelay,
 		ResyncPeriod:   opts.ResyncPeriod,
 		RetryBaseDelay: opts.RetryBaseDelay,
 		RetryMaxDelay:  opts.RetryMaxDelay,
-		Recorder:       mgr.GetEventRecorder(EventReporter),
 	})
 	if err := dfw.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("operator: setting up the DFW controller: %w", err)
+	}
+	if err := controllers.NewStatusReconciler(mgr.GetClient(), dfw.Outcomes()).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("operator: setting up the status controller: %w", err)
+	}
+	events := controllers.NewNPEventsReconciler(mgr.GetClient(), dfw.Outcomes(), mgr.GetEventRecorder(EventReporter))
+	if err := events.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("operator: setting up the NetworkPolicy events controller: %w", err)
 	}
 	op := &Operator{dfw: dfw}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -179,6 +193,10 @@ type ManagerOptions struct {
 	LeaderElection bool
 	// LeaderElectionNamespace holds the Lease (default: the pod's namespace).
 	LeaderElectionNamespace string
+	// SkipControllerNameValidation lets one process run several managers with the operator's
+	// controllers (tests and the demo restart the operator in process); never in production,
+	// where a duplicate controller name is a bug.
+	SkipControllerNameValidation bool
 }
 
 // Scheme holds every kind the operator reads or writes.
@@ -203,7 +221,8 @@ func NewManager(restConfig *rest.Config, mo ManagerOptions) (ctrl.Manager, error
 		LeaderElectionReleaseOnCancel: true,
 		// Every pod of the cluster is cached; managed fields are most of a pod's size and
 		// nothing reads them.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:      cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Controller: config.Controller{SkipNameValidation: ptr.To(mo.SkipControllerNameValidation)},
 	})
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 func TestReadyCheck(t *testing.T) {
-	op := &Operator{dfw: controllers.NewDFWReconciler(nil, nil, controllers.DFWConfig{})}
+	op := &Operator{dfw: controllers.NewDFWReconciler(nil, controllers.DFWConfig{})}
 	elected := make(chan struct{})
 	check := op.readyCheck(elected)
 	if err := check(nil); err != nil {

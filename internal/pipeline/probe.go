@@ -9,8 +9,6 @@ import (
 
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
-	"github.com/microseg/microseg/internal/plan"
-	"github.com/microseg/microseg/nsxclient"
 )
 
 // Side is the decision at one end of a connection: egress at the source, ingress at the
@@ -48,49 +46,17 @@ type ruleInfo struct {
 	tier   ir.Tier
 }
 
-type sectionInfo struct {
-	name string
-	tier ir.Tier
-}
-
-// index maps the NSX rules apply wrote back to the model rules they realize (by the key in the
-// rule's notes), so that verdicts name Kubernetes objects.
-func (r *Realized) index(ctx context.Context, clusterID string) error {
-	byKey := map[string]ruleInfo{}
-	sectionTier := map[string]ir.Tier{}
+// index maps the NSX rules the sync wrote (the owned-object index it read back) to the model
+// rules they realize, so that verdicts name Kubernetes objects.
+func (r *Realized) index() {
+	r.rules = map[string]ruleInfo{}
 	for _, s := range r.Model.Sections {
-		sectionTier[plan.EncodeKey(s.Key)] = s.Tier
 		for _, rule := range s.Rules {
-			byKey[rule.Key] = ruleInfo{origin: rule.Origin, tier: s.Tier}
-		}
-	}
-	r.rules, r.secs = map[string]ruleInfo{}, map[string]sectionInfo{}
-	sections, err := r.client.ListSections(ctx, nsxclient.ListSectionsOptions{})
-	if err != nil {
-		return err
-	}
-	for _, s := range sections {
-		if !plan.Owned(s.Tags, clusterID) {
-			continue
-		}
-		info := sectionInfo{name: s.DisplayName}
-		for _, t := range s.Tags {
-			if t.Scope == plan.TagKey {
-				info.tier = sectionTier[t.Tag]
-			}
-		}
-		r.secs[s.ID] = info
-		rules, err := r.client.ListRules(ctx, s.ID)
-		if err != nil {
-			return err
-		}
-		for _, rule := range rules {
-			if key, ok := plan.RuleKeyFromNotes(rule.Notes); ok {
-				r.rules[rule.ID] = byKey[key]
+			if id, ok := r.Sync.Owned.Rule(rule.Key); ok {
+				r.rules[id] = ruleInfo{origin: rule.Origin, tier: s.Tier}
 			}
 		}
 	}
-	return nil
 }
 
 // ErrUnknownPod is returned for a pod that is not in the dataplane.

@@ -4,19 +4,24 @@ import (
 	"context"
 	"testing"
 
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/reference"
 )
 
-// referenceTable is the design notes' reference table.
+// referenceTable is the reference table (internal/reference).
 var referenceTable = reference.Table
 
 // TestReferenceScenarioFromSamples runs config/samples through the real pipeline and checks the
-// design notes' table for every replica pair, on the port the pods serve (8080, named http).
+// reference table for every replica pair, on the port the pods serve (8080, named http).
 func TestReferenceScenarioFromSamples(t *testing.T) {
 	ctx := context.Background()
+	syncs := nsxsync.Syncs()
 	r, err := Run(ctx, worldFrom(t, "config/samples"), Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if nsxsync.Syncs() == syncs || !r.Sync.Converged {
+		t.Fatalf("the pipeline did not realize the model through nsxsync.Sync (converged %v)", r.Sync.Converged)
 	}
 	namespace := reference.Namespace
 	for _, row := range referenceTable {

@@ -6,12 +6,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim"
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -26,17 +27,16 @@ type Options struct {
 	Settings compile.Settings
 }
 
-// Realized is a world realized in a simulator: the compiled model, and the DFW that apply wrote.
+// Realized is a world realized in a simulator: the compiled model, and the DFW the sync wrote.
 type Realized struct {
 	Model *ir.Model
-	// Sync is what the apply step did.
-	Sync apply.SyncResult
+	// Sync is what the sync did (nsxsync.Sync, as in the operator).
+	Sync nsxsync.Result
 
 	sim    *nsxsim.Server
 	client *nsxclient.Client
 	ports  map[PodRef]podPort
 	rules  map[string]ruleInfo // NSX rule id → where it came from
-	secs   map[string]sectionInfo
 }
 
 type podPort struct {
@@ -50,18 +50,11 @@ func Run(ctx context.Context, w World, opts Options) (*Realized, error) {
 	if opts.ClusterID == "" {
 		opts.ClusterID = DefaultClusterID
 	}
-	const user, password = "microseg-pipeline", "in-process" // never leaves the process
-	sim := nsxsim.New(nsxsim.Options{Users: map[string]string{user: password}, Seed: 1})
-	client, err := nsxclient.New(nsxclient.Config{
-		Host:              "http://nsx.pipeline.invalid",
-		AllowInsecureHTTP: true,
-		Credentials:       nsxclient.StaticCredentials(user, password),
-		Transport:         handlerTransport{sim},
-		RateLimit:         -1,
-	})
+	nsx, err := simnsx.Start(simnsx.Options{Sim: nsxsim.Options{Seed: 1}})
 	if err != nil {
 		return nil, err
 	}
+	sim, client := nsx.Sim, nsx.Client
 	r := &Realized{sim: sim, client: client, ports: map[PodRef]podPort{}}
 	if err := r.createPorts(ctx, w, opts.ClusterID); err != nil {
 		return nil, err
@@ -78,15 +71,14 @@ func Run(ctx context.Context, w World, opts Options) (*Realized, error) {
 		return nil, err
 	}
 	r.Model = model
-	limits := opts.Settings.Limits
-	guard := func(m *ir.Model) (*plan.Guard, error) { g, _ := plan.GuardFor(m, limits); return g, nil }
-	r.Sync, err = apply.Sync(ctx, client, model, guard, apply.SyncOptions{Plan: plan.Options{ClusterID: opts.ClusterID}})
+	backend, err := manager.Over(client, manager.Config{ClusterID: opts.ClusterID, Limits: opts.Settings.Limits})
 	if err != nil {
-		return nil, fmt.Errorf("applying the compiled model to the simulator: %w", err)
-	}
-	if err := r.index(ctx, opts.ClusterID); err != nil {
 		return nil, err
 	}
+	if r.Sync, err = nsxsync.Sync(ctx, backend, model, nsxsync.Options{}); err != nil {
+		return nil, fmt.Errorf("applying the compiled model to the simulator: %w", err)
+	}
+	r.index()
 	return r, nil
 }
 

@@ -1,4 +1,4 @@
-package plan
+package plan_test
 
 import (
 	"fmt"
@@ -6,7 +6,8 @@ import (
 
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/compile/compiletest"
-	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsync/memnsx"
+	. "github.com/microseg/microseg/internal/plan"
 )
 
 // BenchmarkPlanCompiledWorld plans the compiled benchmark world (compiletest.BenchWorld: 1,000
@@ -28,10 +29,9 @@ func benchmarkPlanAtScale(b *testing.B, scale int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		guard, _ := GuardFor(m, ir.Limits{})
-		opts := Options{Guard: guard}
-		f := newFakeNSX(testCluster)
-		empty := f.state()
+		opts := Options{} // the planner builds the guard the first sync needs
+		f := memnsx.New(testCluster)
+		empty := f.State()
 		b.Run("first-sync", func(b *testing.B) {
 			var p *Plan
 			for b.Loop() {
@@ -40,11 +40,11 @@ func benchmarkPlanAtScale(b *testing.B, scale int) {
 				}
 			}
 			b.ReportMetric(float64(len(p.Steps)), "steps")
-			if err := f.apply(p); err != nil {
+			if err := f.Execute(p); err != nil {
 				b.Fatal(err)
 			}
 		})
-		realized := f.state()
+		realized := f.State()
 		b.Run("unchanged", func(b *testing.B) {
 			var p *Plan
 			for b.Loop() {

@@ -1,10 +1,12 @@
-package plan
+package plan_test
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsync/memnsx"
+	. "github.com/microseg/microseg/internal/plan"
 )
 
 // largeModel is a synthetic cluster: 1,000 sections of 5 or 6 rules (5,500 rules), over 2,000
@@ -42,15 +44,15 @@ func largeModel(changed bool) *ir.Model {
 
 func BenchmarkPlan(b *testing.B) {
 	base := largeModel(false)
-	f := newFakeNSX(testCluster)
-	p, err := Compute(base, f.state(), Options{Guard: naiveGuard(base)})
+	f := memnsx.New(testCluster)
+	p, err := Compute(base, f.State(), Options{Guard: naiveGuard})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := f.apply(p); err != nil {
+	if err := f.Execute(p); err != nil {
 		b.Fatal(err)
 	}
-	st := f.state()
+	st := f.State()
 	changed := largeModel(true)
 	for _, tc := range []struct {
 		name  string
@@ -60,7 +62,7 @@ func BenchmarkPlan(b *testing.B) {
 		{"unchanged", base, 0},
 		{"1pct-rules-changed", changed, -1},
 	} {
-		opts := Options{Guard: naiveGuard(tc.m)}
+		opts := Options{Guard: naiveGuard}
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var p *Plan
@@ -82,7 +84,7 @@ func TestLargeModelRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large model")
 	}
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	converge(t, f, largeModel(false), Options{})
 	p := converge(t, f, largeModel(true), Options{})
 	c := p.Counts()

@@ -4,7 +4,7 @@ import "time"
 
 // CostModel weighs NSX calls so that the planner can choose, per changed section, between one
 // atomic replacement (update_with_rules / revise_with_rules) and rule-level calls. NSX charges
-// *_with_rules calls per rule in the body (about 15 s for 1,024 rules, nsx-manager-api.md 2.1)
+// *_with_rules calls per rule in the body (about 15 s for 1,024 rules, per the vendor's API spec)
 // and recommends at most two such calls a minute, whereas a single-rule call costs about one
 // round trip.
 type CostModel struct {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -96,7 +97,7 @@ func (gp *groupPlanner) plan(keys []string, depth map[string]int, reason string)
 			want, wantContent = ipSetFP(ips), ipSetContentFP(ips)
 		}
 		var candidates []*ownedGroup
-		for _, o := range gp.x.groups[EncodeKey(key)] {
+		for _, o := range gp.x.groups[ownership.EncodeKey(key)] {
 			if o.kind == targetType(g.Kind) && gp.claimed[o.id] == "" {
 				candidates = append(candidates, o)
 			}

@@ -1,18 +1,21 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/microseg/microseg/internal/ir"
 )
 
-// Guard is the deny-only projection of a desired model that protects a change taking more than
-// one write (see doc.go for the argument): sections whose DROP/REJECT rules, at each side (OUT at
-// the source port, IN at the destination port), deny exactly the flows the model's block denies
-// at that side — the model's rules in DFW order with every ALLOW read as "skip the rest of the
-// block". The compiler computes it; Groups are the groups its rules need beyond the model's (a
-// key shared with the model must have the same content).
+// Guard protects a change that takes more than one write that changes DFW evaluation: sections
+// inserted above microseg's block for the duration of the change, such that at each side (OUT at
+// the source port, IN at the destination port) every flow the new block denies is denied by the
+// guard. GuardFor builds the production guards (a copy of the new block, or its deny-only
+// over-approximation); docs/architecture.md ("The guard") has the invariant and its proof for
+// both. Groups are the groups its rules need beyond the model's (a key shared with the model must
+// have the same content); GuardFor's guards need none.
 type Guard struct {
 	Sections []ir.Section `json:"sections"`
 	Groups   []ir.Group   `json:"groups,omitempty"`
@@ -46,7 +49,8 @@ func (p *planner) evalWrites() int {
 // model denies anything (with no DROP or REJECT rule the guard would be empty). When the only
 // evaluation change is one section's rules, the atomic write needs no guard, so it is compared
 // against the rule-level calls plus the guard's own cost (estimated from the model's deny rules,
-// so that the choice does not depend on whether Options.Guard was given).
+// so that the choice does not depend on which guard is used). The guard is built here, only when
+// it is needed.
 func (p *planner) decideGuard() error {
 	total := p.evalWrites()
 	if total <= 1 {
@@ -69,14 +73,33 @@ func (p *planner) decideGuard() error {
 			break
 		}
 	}
+	var g *Guard
 	if p.opts.Guard == nil {
-		return fmt.Errorf("%w (%d writes would change evaluation)", ErrGuardRequired, total)
+		// The guard goes in before the model's groups are repaired (see assemble), so while it
+		// is in place a repaired group still has the content someone gave it in NSX. A copy of
+		// the block would then apply its ALLOW rules to the wrong members; the deny-only guard
+		// only ever adds denials on top of the old block until the repairs are done.
+		g, _ = guardFor(p.model, p.opts.Limits, p.gp.contentUpdates == 0)
+	} else if g = p.opts.Guard(p.model); g == nil {
+		return errors.New("plan: Options.Guard returned no guard")
 	}
-	return p.planGuard(p.opts.Guard)
+	return p.planGuard(g)
 }
 
 // planGuard plans the guard's groups and realizes its sections.
 func (p *planner) planGuard(g *Guard) error {
+	// A guard from GuardFor uses only the model's groups; one from Options.Guard may bring its
+	// own, registered here (a key shared with the model must have the same content).
+	if len(g.Groups) > 0 {
+		if err := p.r.addGroups(g.Groups); err != nil {
+			return fmt.Errorf("%w (between the model and the guard)", err)
+		}
+		var err error
+		if p.depth, err = groupDepth(p.r.groups); err != nil {
+			return err
+		}
+		p.r.markIncomplete(creationOrder(slices.Collect(maps.Keys(p.r.groups)), p.depth))
+	}
 	var guardOnly []string
 	for _, grp := range g.Groups {
 		if !p.modelKeys[grp.Key] && !slices.Contains(guardOnly, grp.Key) {

@@ -34,6 +34,11 @@ const guardKeyPrefix = "guard/"
 // one section of limits.MaxRulesPerSection rules, the deny-only over-approximation otherwise. The
 // guard references only the model's own groups.
 func GuardFor(desired *ir.Model, limits ir.Limits) (*Guard, GuardKind) {
+	return guardFor(desired, limits, true)
+}
+
+// guardFor builds the copy when copyAllowed and it fits, the deny-only guard otherwise.
+func guardFor(desired *ir.Model, limits ir.Limits, copyAllowed bool) (*Guard, GuardKind) {
 	limits = limits.WithDefaults()
 	var all, deny []ir.Rule
 	for _, s := range desired.Sections {
@@ -45,7 +50,7 @@ func GuardFor(desired *ir.Model, limits ir.Limits) (*Guard, GuardKind) {
 			}
 		}
 	}
-	if len(all) <= limits.MaxRulesPerSection {
+	if copyAllowed && len(all) <= limits.MaxRulesPerSection {
 		return &Guard{Sections: guardSections(all, limits.MaxRulesPerSection)}, GuardCopy
 	}
 	return &Guard{Sections: guardSections(deny, limits.MaxRulesPerSection)}, GuardDenyOnly

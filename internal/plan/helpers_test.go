@@ -1,7 +1,8 @@
-package plan
+package plan_test
 
 import (
 	"github.com/microseg/microseg/internal/ir"
+	. "github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/internal/plan/plantest"
 )
 
@@ -34,3 +35,6 @@ var (
 	gB = tagGroup("app=b")
 	gC = tagGroup("app=c")
 )
+
+// after places an object directly below anchor.
+func after(anchor string) *Position { return &Position{Op: InsertAfter, Anchor: anchor} }

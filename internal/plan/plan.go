@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/ownership"
 )
 
 // Options configure Compute.
 type Options struct {
-	// ClusterID is the cluster whose objects microseg owns (the TagCluster value). Empty: the
+	// ClusterID is the cluster whose objects microseg owns (the ownership.TagCluster value). Empty: the
 	// model's ClusterID. When both are set they must agree.
 	ClusterID string `json:"clusterID,omitempty"`
 	// AnchorSectionID, when set, is a section (not microseg's) that microseg's block must stay
@@ -22,10 +23,14 @@ type Options struct {
 	AnchorSectionID string `json:"anchorSectionID,omitempty"`
 	// Cost weighs NSX calls; the zero value means DefaultCostModel().
 	Cost CostModel `json:"cost"`
-	// Guard is the guard for the desired model (see guard.go), needed only when the plan takes
-	// more than one write that changes DFW evaluation. Nil: not computed; Compute then fails with
-	// ErrGuardRequired if it needs one.
-	Guard *Guard `json:"guard,omitempty"`
+	// Limits are the NSX limits the compiler respected (zero: a real NSX Manager's); the guard
+	// the planner builds respects them too (GuardFor).
+	Limits ir.Limits `json:"limits"`
+	// Guard, when set, builds the guard instead of GuardFor, for tests that compare guard
+	// constructions. Nil (always, in production): the planner builds the guard with GuardFor.
+	// Either way the guard is built only when the plan takes more than one write that changes
+	// DFW evaluation.
+	Guard func(desired *ir.Model) *Guard `json:"-"`
 }
 
 // Plan is the ordered list of NSX writes that turns the current state into the desired model.
@@ -52,10 +57,6 @@ func (p *Plan) Counts() map[Op]int {
 	return out
 }
 
-// ErrGuardRequired is returned (wrapped) by Compute when the change needs a guard and
-// Options.Guard is nil: compute the guard for the desired model and call Compute again.
-var ErrGuardRequired = errors.New("plan: this change needs more than one write that changes DFW evaluation, so it must be wrapped in a guard; Options.Guard is nil: compute the guard for the desired model and plan again")
-
 // Compute plans the NSX writes that turn current into desired. It is pure and deterministic: the
 // same inputs give the same plan, whatever the order of the state's unordered lists, and a state
 // that already matches the model gives an empty plan. It only ever plans writes to objects that
@@ -71,8 +72,8 @@ func Compute(desired *ir.Model, current State, opts Options) (*Plan, error) {
 		return nil, errors.New("plan: no cluster id: set Options.ClusterID or Model.ClusterID")
 	case desired.ClusterID != "" && desired.ClusterID != clusterID:
 		return nil, fmt.Errorf("plan: the model is for cluster %q but Options.ClusterID is %q", desired.ClusterID, clusterID)
-	case len(clusterID) > maxTagValue:
-		return nil, fmt.Errorf("plan: cluster id has %d characters; an NSX tag value holds at most %d", len(clusterID), maxTagValue)
+	case len(clusterID) > ownership.MaxTagValue:
+		return nil, fmt.Errorf("plan: cluster id has %d characters; an NSX tag value holds at most %d", len(clusterID), ownership.MaxTagValue)
 	}
 	x, err := indexState(current, clusterID)
 	if err != nil {
@@ -134,11 +135,6 @@ func (p *planner) run() (*Plan, error) {
 	p.modelKeys = map[string]bool{}
 	for _, g := range p.model.Groups {
 		p.modelKeys[g.Key] = true
-	}
-	if g := p.opts.Guard; g != nil {
-		if err := p.r.addGroups(g.Groups); err != nil {
-			return nil, fmt.Errorf("%w (between the model and the guard)", err)
-		}
 	}
 	var err error
 	if p.depth, err = groupDepth(p.r.groups); err != nil {

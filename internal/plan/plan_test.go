@@ -1,8 +1,7 @@
-package plan
+package plan_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -10,38 +9,41 @@ import (
 	"testing"
 
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsync/memnsx"
+	"github.com/microseg/microseg/internal/ownership"
+	. "github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/internal/plan/plantest"
 	"github.com/microseg/microseg/nsxclient"
 )
 
 // converge plans m against f, applies the plan, and checks that f then holds exactly m: planning
 // again is empty, and microseg's sections are contiguous and in model order.
-func converge(t *testing.T, f *fakeNSX, m *ir.Model, opts Options) *Plan {
+func converge(t *testing.T, f *memnsx.NSX, m *ir.Model, opts Options) *Plan {
 	t.Helper()
 	if opts.Guard == nil {
-		opts.Guard = naiveGuard(m)
+		opts.Guard = naiveGuard
 	}
-	p, err := Compute(m, f.state(), opts)
+	p, err := Compute(m, f.State(), opts)
 	if err != nil {
 		t.Fatalf("Compute: %v", err)
 	}
-	if err := f.apply(p); err != nil {
+	if err := f.Execute(p); err != nil {
 		t.Fatalf("apply: %v\nplan: %s", err, dump(p))
 	}
-	again, err := Compute(m, f.state(), opts)
+	again, err := Compute(m, f.State(), opts)
 	if err != nil {
 		t.Fatalf("Compute again: %v", err)
 	}
 	if !again.Empty() {
 		t.Fatalf("plan after apply is not empty:\n%s\nfirst plan:\n%s", dump(again), dump(p))
 	}
-	keys, contiguous := f.ownedOrder()
+	keys, contiguous := f.OwnedOrder()
 	var want []string
 	for _, s := range m.Sections {
-		want = append(want, EncodeKey(s.Key))
+		want = append(want, ownership.EncodeKey(s.Key))
 	}
 	if !slices.Equal(keys, want) || !contiguous {
-		t.Fatalf("sections %v (contiguous %v), want %v; DFW: %s", keys, contiguous, want, f.sectionNames())
+		t.Fatalf("sections %v (contiguous %v), want %v; DFW: %s", keys, contiguous, want, f.SectionNames())
 	}
 	return p
 }
@@ -66,17 +68,10 @@ func ops(p *Plan) []Op {
 	return out
 }
 
-// threeSections is a small model: allow sections for b and c, an isolation section.
-func threeSections() *ir.Model {
-	return model([]ir.Section{
-		section("np-allow/b", rule("b/in/0", ir.ActionAllow, ir.DirectionIn, gB, from(gref(gA)), tcp("80"))),
-		section("np-allow/c", rule("c/in/0", ir.ActionAllow, ir.DirectionIn, gC, from(gref(gA), gref(gB)), tcp("80"))),
-		section("np-isolate/x", rule("b/iso", ir.ActionDrop, ir.DirectionIn, gB), rule("c/iso", ir.ActionDrop, ir.DirectionIn, gC)),
-	}, gA, gB, gC)
-}
+var threeSections = plantest.ThreeSections
 
 func TestCreateFromEmpty(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	p := converge(t, f, threeSections(), Options{})
 	if !p.Guarded {
 		t.Fatal("three sections with rules are three evaluation changes: the plan must be guarded")
@@ -94,26 +89,26 @@ func TestCreateFromEmpty(t *testing.T) {
 	if pos := p.Steps[5].Position; pos.Op != InsertAfter || pos.Anchor != Placeholder(PlaceholderSection, "np-allow/b") {
 		t.Fatalf("each section goes after its predecessor: %s", dump(p))
 	}
-	if got := f.sectionNames(); got != "microseg np-allow/b, microseg np-allow/c, microseg np-isolate/x, Default Layer3 Section" {
+	if got := f.SectionNames(); got != "microseg np-allow/b, microseg np-allow/c, microseg np-isolate/x, Default Layer3 Section" {
 		t.Fatalf("DFW: %s", got)
 	}
 }
 
 func TestCreateBelowAnchor(t *testing.T) {
-	f := newFakeNSX(testCluster)
-	above := f.addForeignSection(0, "security-team")
-	below := f.addForeignSection(1, "hand-made-below")
+	f := memnsx.New(testCluster)
+	above := f.AddForeignSection(0, "security-team")
+	below := f.AddForeignSection(1, "hand-made-below")
 	converge(t, f, threeSections(), Options{AnchorSectionID: above})
 	want := "security-team, microseg np-allow/b, microseg np-allow/c, microseg np-isolate/x, hand-made-below, Default Layer3 Section"
-	if got := f.sectionNames(); got != want {
+	if got := f.SectionNames(); got != want {
 		t.Fatalf("DFW: %s\nwant %s", got, want)
 	}
-	if f.touched[above] || f.touched[below] {
+	if f.Touched[above] || f.Touched[below] {
 		t.Fatal("foreign sections were written")
 	}
 	// One section alone is a single write: no guard, created directly below the anchor.
-	g := newFakeNSX(testCluster)
-	anchor := g.addForeignSection(0, "security-team")
+	g := memnsx.New(testCluster)
+	anchor := g.AddForeignSection(0, "security-team")
 	one := model([]ir.Section{threeSections().Sections[0]}, gA, gB)
 	p := converge(t, g, one, Options{AnchorSectionID: anchor})
 	if p.Guarded || *p.Steps[2].Position != *after(anchor) {
@@ -122,16 +117,16 @@ func TestCreateBelowAnchor(t *testing.T) {
 }
 
 func TestAnchorErrors(t *testing.T) {
-	f := newFakeNSX(testCluster)
-	if _, err := Compute(threeSections(), f.state(), Options{AnchorSectionID: "nope"}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	f := memnsx.New(testCluster)
+	if _, err := Compute(threeSections(), f.State(), Options{AnchorSectionID: "nope"}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing anchor: %v", err)
 	}
-	if _, err := Compute(threeSections(), f.state(), Options{AnchorSectionID: "default-l3"}); err == nil {
+	if _, err := Compute(threeSections(), f.State(), Options{AnchorSectionID: "default-l3"}); err == nil {
 		t.Fatal("the default section cannot be the anchor")
 	}
 	converge(t, f, threeSections(), Options{})
-	own := f.state().Sections[0].Section.ID
-	if _, err := Compute(threeSections(), f.state(), Options{AnchorSectionID: own}); err == nil || !strings.Contains(err.Error(), "own sections") {
+	own := f.State().Sections[0].Section.ID
+	if _, err := Compute(threeSections(), f.State(), Options{AnchorSectionID: own}); err == nil || !strings.Contains(err.Error(), "own sections") {
 		t.Fatalf("own anchor: %v", err)
 	}
 }
@@ -150,37 +145,58 @@ func TestClusterIDChecks(t *testing.T) {
 	}
 }
 
-func TestGuardRequired(t *testing.T) {
-	f := newFakeNSX(testCluster)
-	_, err := Compute(threeSections(), f.state(), Options{})
-	if !errors.Is(err, ErrGuardRequired) {
-		t.Fatalf("got %v, want ErrGuardRequired", err)
+func TestPlannerBuildsTheGuard(t *testing.T) {
+	f := memnsx.New(testCluster)
+	// No guard in the options: the planner builds the production one (GuardFor) for the limits.
+	for _, tc := range []struct {
+		limits   ir.Limits
+		sections int
+		allows   bool
+	}{{ir.Limits{}, 1, true}, {ir.Limits{MaxRulesPerSection: 2}, 1, false}, {ir.Limits{MaxRulesPerSection: 1}, 2, false}} {
+		p, err := Compute(threeSections(), f.State(), Options{Limits: tc.limits})
+		if err != nil {
+			t.Fatalf("limits %+v: %v", tc.limits, err)
+		}
+		var guards []Step
+		allows := false
+		for _, s := range p.Steps {
+			if s.Guard && s.Op == OpCreateSection {
+				guards = append(guards, s)
+				for _, r := range s.Rules {
+					allows = allows || r.Action == string(ir.ActionAllow)
+				}
+			}
+		}
+		if !p.Guarded || len(guards) != tc.sections || allows != tc.allows {
+			t.Fatalf("limits %+v: guarded %v, %d guard sections (want %d), ALLOW rules in the guard %v (want %v)\n%s",
+				tc.limits, p.Guarded, len(guards), tc.sections, allows, tc.allows, dump(p))
+		}
 	}
 	// A model without deny rules needs no guard: its deny projection is empty.
 	allowOnly := model(threeSections().Sections[:2], gA, gB, gC)
-	if _, err := Compute(allowOnly, f.state(), Options{}); err != nil {
+	if _, err := Compute(allowOnly, f.State(), Options{}); err != nil {
 		t.Fatalf("allow-only model: %v", err)
 	}
 	// A guard of several sections with an ALLOW rule is refused (it goes in section by section).
 	bad := naiveGuard(threeSections())
 	bad.Sections[0].Rules[0].Action = ir.ActionAllow
 	bad.Sections = append(bad.Sections, ir.Section{Key: "guard/extra", Rules: bad.Sections[0].Rules})
-	if _, err := Compute(threeSections(), f.state(), Options{Guard: bad}); err == nil || !strings.Contains(err.Error(), "may only deny") {
+	if _, err := Compute(threeSections(), f.State(), Options{Guard: func(*ir.Model) *Guard { return bad }}); err == nil || !strings.Contains(err.Error(), "may only deny") {
 		t.Fatalf("allow in guard: %v", err)
 	}
 	// A one-section copy of the block may hold ALLOW rules: it goes in and out in single writes.
 	if g, kind := GuardFor(threeSections(), ir.Limits{}); kind != GuardCopy || len(g.Sections) != 1 {
 		t.Fatalf("GuardFor: %s with %d sections", kind, len(g.Sections))
-	} else if _, err := Compute(threeSections(), f.state(), Options{Guard: g}); err != nil {
+	} else if _, err := Compute(threeSections(), f.State(), Options{Guard: func(*ir.Model) *Guard { return g }}); err != nil {
 		t.Fatalf("copy guard refused: %v", err)
 	}
 }
 
 func TestUnchangedIsEmptyAndDeterministic(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	m := threeSections()
 	converge(t, f, m, Options{})
-	p, err := Compute(m, f.state(), Options{}) // no guard needed for an empty plan
+	p, err := Compute(m, f.State(), Options{}) // no guard needed for an empty plan
 	if err != nil || !p.Empty() {
 		t.Fatalf("unchanged: %v %s", err, dump(p))
 	}
@@ -200,7 +216,7 @@ func bigSection(key string, n int, mutate func(i int, r *ir.Rule)) ir.Section {
 }
 
 func TestOneRuleChangedInBigSectionIsRuleLevel(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	converge(t, f, model([]ir.Section{bigSection("big", 900, nil)}, gB), Options{})
 	changed := model([]ir.Section{bigSection("big", 900, func(i int, r *ir.Rule) {
 		if i == 450 {
@@ -226,7 +242,7 @@ func TestOneRuleChangedInBigSectionIsRuleLevel(t *testing.T) {
 }
 
 func TestSmallSectionRewrittenAtomically(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	converge(t, f, model([]ir.Section{bigSection("small", 5, nil)}, gB), Options{})
 	rewritten := model([]ir.Section{bigSection("small", 5, func(_ int, r *ir.Rule) { r.Action = ir.ActionReject })}, gB)
 	p := converge(t, f, rewritten, Options{})
@@ -239,7 +255,7 @@ func TestSmallSectionRewrittenAtomically(t *testing.T) {
 }
 
 func TestRuleLevelReorderAndAddDelete(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	base := bigSection("big", 200, nil)
 	converge(t, f, model([]ir.Section{base}, gB), Options{})
 	// Move the last rule to the top, drop rule 10, add one in the middle.
@@ -276,7 +292,7 @@ func TestReorderIsMinimal(t *testing.T) {
 		{[]string{"A", "B", "C"}, []string{"A", "B", "C"}, 0},
 	} {
 		t.Run(strings.Join(tc.from, "")+"-"+strings.Join(tc.to, ""), func(t *testing.T) {
-			f := newFakeNSX(testCluster)
+			f := memnsx.New(testCluster)
 			converge(t, f, sectionsModel(tc.from...), Options{})
 			p := converge(t, f, sectionsModel(tc.to...), Options{})
 			if got := p.Counts()[OpReviseSection]; got != tc.moves || len(p.Steps)-p.Counts()[OpCreateSection]-p.Counts()[OpDeleteSection] != tc.moves {
@@ -287,21 +303,21 @@ func TestReorderIsMinimal(t *testing.T) {
 }
 
 func TestForeignIntruderStaysAndOursMoveAroundIt(t *testing.T) {
-	f := newFakeNSX(testCluster)
-	top := f.addForeignSection(0, "above")
+	f := memnsx.New(testCluster)
+	top := f.AddForeignSection(0, "above")
 	converge(t, f, sectionsModel("A", "B", "C"), Options{AnchorSectionID: top})
 	// An administrator inserts a section between A and B.
-	intruder := f.addForeignSection(2, "intruder")
-	bottom := f.addForeignSection(len(f.sections)-1, "below")
+	intruder := f.AddForeignSection(2, "intruder")
+	bottom := f.AddForeignSection(len(f.Sections)-1, "below")
 	p := converge(t, f, sectionsModel("A", "B", "C"), Options{AnchorSectionID: top})
 	if !slices.Equal(ops(p), []Op{OpReviseSection}) || p.Steps[0].Key != "A" {
 		t.Fatalf("want A moved below the intruder (B, C stay):\n%s", dump(p))
 	}
-	if got, want := f.sectionNames(), "above, intruder, microseg A, microseg B, microseg C, below, Default Layer3 Section"; got != want {
+	if got, want := f.SectionNames(), "above, intruder, microseg A, microseg B, microseg C, below, Default Layer3 Section"; got != want {
 		t.Fatalf("DFW %s, want %s", got, want)
 	}
 	for _, id := range []string{top, intruder, bottom} {
-		if f.touched[id] {
+		if f.Touched[id] {
 			t.Fatalf("foreign section %s was written", id)
 		}
 	}
@@ -317,44 +333,44 @@ func TestForeignIntruderStaysAndOursMoveAroundIt(t *testing.T) {
 		}
 	}
 	for _, id := range []string{top, intruder, bottom} {
-		if f.touched[id] {
+		if f.Touched[id] {
 			t.Fatalf("foreign section %s was written", id)
 		}
 	}
 }
 
 func TestOwnedSectionAboveAnchorIsMovedBelow(t *testing.T) {
-	f := newFakeNSX(testCluster)
-	anchor := f.addForeignSection(0, "anchor")
+	f := memnsx.New(testCluster)
+	anchor := f.AddForeignSection(0, "anchor")
 	converge(t, f, sectionsModel("A", "B"), Options{AnchorSectionID: anchor})
 	// Someone moves the anchor below our block.
-	a := f.sections[0]
-	f.sections = append([]*fakeSection{f.sections[1], f.sections[2], a}, f.sections[3:]...)
+	a := f.Sections[0]
+	f.Sections = append([]*memnsx.Section{f.Sections[1], f.Sections[2], a}, f.Sections[3:]...)
 	converge(t, f, sectionsModel("A", "B"), Options{AnchorSectionID: anchor})
-	if got := f.sectionNames(); got != "anchor, microseg A, microseg B, Default Layer3 Section" {
+	if got := f.SectionNames(); got != "anchor, microseg A, microseg B, Default Layer3 Section" {
 		t.Fatalf("DFW %s", got)
 	}
 }
 
 func TestOtherClustersObjectsIgnored(t *testing.T) {
-	f := newFakeNSX(testCluster)
-	other := newFakeNSX("cluster-b")
+	f := memnsx.New(testCluster)
+	other := memnsx.New("cluster-b")
 	mb := sectionsModel("A", "B")
 	mb.ClusterID = "cluster-b"
 	converge(t, other, mb, Options{})
 	// Merge cluster-b's objects (same keys!) into f.
-	f.sections = append(other.sections[:len(other.sections)-1:len(other.sections)-1], f.sections...)
-	for id, g := range other.groups {
-		f.groups[id] = g
+	f.Sections = append(other.Sections[:len(other.Sections)-1:len(other.Sections)-1], f.Sections...)
+	for id, g := range other.Groups {
+		f.Groups[id] = g
 	}
-	f.next = 1000
+	f.Next = 1000
 	converge(t, f, sectionsModel("A", "B"), Options{})
-	for id := range f.touched {
+	for id := range f.Touched {
 		if strings.HasPrefix(id, "s-") && !strings.HasPrefix(id, "s-10") || strings.HasPrefix(id, "g-") && !strings.HasPrefix(id, "g-10") {
 			t.Fatalf("cluster-b object %s was written", id)
 		}
 	}
-	if got := f.sectionNames(); got != "microseg A, microseg B, microseg A, microseg B, Default Layer3 Section" {
+	if got := f.SectionNames(); got != "microseg A, microseg B, microseg A, microseg B, Default Layer3 Section" {
 		t.Fatalf("DFW %s", got)
 	}
 }
@@ -363,33 +379,33 @@ func TestDriftWithIntactHashIsRepaired(t *testing.T) {
 	m := threeSections()
 	for _, tc := range []struct {
 		name string
-		edit func(f *fakeNSX)
+		edit func(f *memnsx.NSX)
 		want Op
 	}{
-		{"rule action", func(f *fakeNSX) { f.sections[0].rules[0].Action = "DROP" }, OpUpdateSectionRules},
-		{"rule removed", func(f *fakeNSX) { f.sections[2].rules = f.sections[2].rules[:1] }, OpCreateRule},
-		{"rule added by admin", func(f *fakeNSX) {
-			f.sections[1].rules = append(f.sections[1].rules, nsxclient.FirewallRule{ID: "admin-1", Action: "ALLOW"})
+		{"rule action", func(f *memnsx.NSX) { f.Sections[0].Rules[0].Action = "DROP" }, OpUpdateSectionRules},
+		{"rule removed", func(f *memnsx.NSX) { f.Sections[2].Rules = f.Sections[2].Rules[:1] }, OpCreateRule},
+		{"rule added by admin", func(f *memnsx.NSX) {
+			f.Sections[1].Rules = append(f.Sections[1].Rules, nsxclient.FirewallRule{ID: "admin-1", Action: "ALLOW"})
 		}, OpDeleteRule},
-		{"section renamed", func(f *fakeNSX) { f.sections[1].s.DisplayName = "renamed" }, OpUpdateSection},
-		{"group criteria", func(f *fakeNSX) {
-			for _, g := range f.groups {
+		{"section renamed", func(f *memnsx.NSX) { f.Sections[1].Section.DisplayName = "renamed" }, OpUpdateSection},
+		{"group criteria", func(f *memnsx.NSX) {
+			for _, g := range f.Groups {
 				if g.MembershipCriteria[0].Tag == "b" {
 					g.MembershipCriteria[0].Tag = "evil"
 				}
 			}
 		}, OpUpdateGroup},
-		{"group deleted", func(f *fakeNSX) {
-			for id, g := range f.groups {
+		{"group deleted", func(f *memnsx.NSX) {
+			for id, g := range f.Groups {
 				if g.MembershipCriteria[0].Tag == "c" {
-					delete(f.groups, id)
+					delete(f.Groups, id)
 				}
 			}
 		}, OpCreateGroup},
-		{"section deleted", func(f *fakeNSX) { f.sections = f.sections[1:] }, OpCreateSection},
+		{"section deleted", func(f *memnsx.NSX) { f.Sections = f.Sections[1:] }, OpCreateSection},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeNSX(testCluster)
+			f := memnsx.New(testCluster)
 			converge(t, f, m, Options{})
 			tc.edit(f)
 			p := converge(t, f, m, Options{})
@@ -401,7 +417,7 @@ func TestDriftWithIntactHashIsRepaired(t *testing.T) {
 }
 
 func TestObsoleteDeletedAfterUse(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	converge(t, f, threeSections(), Options{})
 	// c's allow section goes, and with it the only use of gC... except the isolation rule; drop
 	// that too.
@@ -427,7 +443,7 @@ func TestObsoleteDeletedAfterUse(t *testing.T) {
 }
 
 func TestNestedGroupOrdering(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	ips := ipSetGroup("192.168.0.0/24")
 	inner := nestedGroup([]string{gA.Key, gB.Key})
 	outer := nestedGroup([]string{inner.Key, ips.Key})
@@ -456,17 +472,17 @@ func TestNestedGroupOrdering(t *testing.T) {
 }
 
 func TestDeterminismWithShuffledState(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	m := threeSections()
 	converge(t, f, m, Options{})
 	// A new model that changes groups, rules and order, against a state with extra noise.
-	f.groups["ext-1"] = &nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{ID: "ext-1", DisplayName: "corp"}}
+	f.Groups["ext-1"] = &nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{ID: "ext-1", DisplayName: "corp"}}
 	m2 := model([]ir.Section{
 		section("np-isolate/x", rule("b/iso", ir.ActionDrop, ir.DirectionIn, gB, from(ir.Ref{NSXGroup: "corp"}))),
 		section("np-allow/c", rule("c/in/0", ir.ActionAllow, ir.DirectionIn, gC, from(gref(tagGroup("app=d"))), tcp("80"))),
 	}, gB, gC, tagGroup("app=d"))
-	opts := Options{Guard: naiveGuard(m2)}
-	st := f.state()
+	opts := Options{Guard: naiveGuard}
+	st := f.State()
 	p1, err := Compute(m2, st, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -474,7 +490,7 @@ func TestDeterminismWithShuffledState(t *testing.T) {
 	want, _ := json.Marshal(p1)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20 {
-		s := f.state()
+		s := f.State()
 		rng.Shuffle(len(s.NSGroups), func(i, j int) { s.NSGroups[i], s.NSGroups[j] = s.NSGroups[j], s.NSGroups[i] })
 		rng.Shuffle(len(s.ExternalGroups), func(i, j int) { s.ExternalGroups[i], s.ExternalGroups[j] = s.ExternalGroups[j], s.ExternalGroups[i] })
 		rng.Shuffle(len(s.IPSets), func(i, j int) { s.IPSets[i], s.IPSets[j] = s.IPSets[j], s.IPSets[i] })
@@ -490,7 +506,7 @@ func TestDeterminismWithShuffledState(t *testing.T) {
 }
 
 func TestExternalGroupReferences(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	corp := ir.Ref{NSXGroup: "corp-dns"}
 	m := model([]ir.Section{section("s",
 		rule("allow-corp", ir.ActionAllow, ir.DirectionOut, gA, to(corp), tcp("53")),
@@ -501,7 +517,7 @@ func TestExternalGroupReferences(t *testing.T) {
 	if len(p.Problems) != 3 || p.Problems[0].Code != ProblemInvalidReference {
 		t.Fatalf("want 3 InvalidReference problems, got %+v", p.Problems)
 	}
-	rules := f.state().Sections[0].Rules
+	rules := f.State().Sections[0].Rules
 	if len(rules) != 2 {
 		t.Fatalf("the pure allow rule is left out (fail-closed): %+v", rules)
 	}
@@ -512,17 +528,17 @@ func TestExternalGroupReferences(t *testing.T) {
 		t.Fatalf("the deny widens to any: %+v", rules[1])
 	}
 	// The group appears: the rules are realized exactly.
-	f.groups["corp-id"] = &nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{ID: "corp-id", DisplayName: "corp-dns"}}
+	f.Groups["corp-id"] = &nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{ID: "corp-id", DisplayName: "corp-dns"}}
 	p = converge(t, f, m, Options{})
 	if len(p.Problems) != 0 {
 		t.Fatalf("problems: %+v", p.Problems)
 	}
-	rules = f.state().Sections[0].Rules
+	rules = f.State().Sections[0].Rules
 	if len(rules) != 3 || rules[2].Destinations[0].TargetID != "corp-id" {
 		t.Fatalf("rules: %+v", rules)
 	}
 	// An ambiguous name is a problem too.
-	f.groups["corp-id-2"] = &nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{ID: "corp-id-2", DisplayName: "corp-dns"}}
+	f.Groups["corp-id-2"] = &nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{ID: "corp-id-2", DisplayName: "corp-dns"}}
 	p = converge(t, f, m, Options{})
 	if len(p.Problems) != 3 || !strings.Contains(p.Problems[0].Message, "ambiguous") {
 		t.Fatalf("problems: %+v", p.Problems)
@@ -530,7 +546,7 @@ func TestExternalGroupReferences(t *testing.T) {
 }
 
 func TestNestedGroupWithMissingExternalMember(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	n := nestedGroup([]string{gA.Key}, "legacy-servers")
 	m := model([]ir.Section{section("s",
 		rule("allow-n", ir.ActionAllow, ir.DirectionIn, gB, from(gref(n))),
@@ -540,77 +556,46 @@ func TestNestedGroupWithMissingExternalMember(t *testing.T) {
 	if len(p.Problems) != 2 {
 		t.Fatalf("problems: %+v", p.Problems)
 	}
-	rules := f.state().Sections[0].Rules
+	rules := f.State().Sections[0].Rules
 	if len(rules) != 1 || rules[0].Action != "REJECT" || len(rules[0].Sources) != 0 {
 		t.Fatalf("fail-closed: %+v", rules)
 	}
 }
 
 func TestLongKeysAreDigested(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	long := strings.Repeat("k", 300)
 	m := model([]ir.Section{section(long, rule(strings.Repeat("r", 2100), ir.ActionDrop, ir.DirectionIn, gB))}, gB)
 	converge(t, f, m, Options{})
-	s := f.state().Sections[0]
-	key := tagValue(s.Section.Tags, TagKey)
-	if !strings.HasPrefix(key, digestPrefix) || !strings.Contains(s.Section.Description, long) {
+	s := f.State().Sections[0]
+	key := ownership.TagValue(s.Section.Tags, ownership.TagKey)
+	if !strings.HasPrefix(key, ownership.DigestPrefix) || !strings.Contains(s.Section.Description, long) {
 		t.Fatalf("tag %q, description %q", key, s.Section.Description)
 	}
-	if len(s.Rules[0].Notes) > maxNotes || len(s.Rules[0].RuleTag) > maxRuleTag {
+	if len(s.Rules[0].Notes) > ownership.MaxNotes || len(s.Rules[0].RuleTag) > ownership.MaxRuleTag {
 		t.Fatalf("notes %d, rule_tag %d characters", len(s.Rules[0].Notes), len(s.Rules[0].RuleTag))
 	}
 }
 
 func TestDuplicateAndKeylessOwnedSectionsAreDeleted(t *testing.T) {
-	f := newFakeNSX(testCluster)
+	f := memnsx.New(testCluster)
 	converge(t, f, sectionsModel("A", "B"), Options{})
-	dup := *f.sections[0]
-	dup.s.ID = "dup"
-	keyless := *f.sections[1]
-	keyless.s.ID, keyless.s.Tags = "keyless", []nsxclient.Tag{{Scope: TagCluster, Tag: testCluster}}
-	f.sections = slices.Insert(f.sections, 2, &dup, &keyless)
+	dup := *f.Sections[0]
+	dup.Section.ID = "dup"
+	keyless := *f.Sections[1]
+	keyless.Section.ID, keyless.Section.Tags = "keyless", []nsxclient.Tag{{Scope: ownership.TagCluster, Tag: testCluster}}
+	f.Sections = slices.Insert(f.Sections, 2, &dup, &keyless)
 	p := converge(t, f, sectionsModel("A", "B"), Options{})
 	if c := p.Counts(); c[OpDeleteSection] != 2+len(naiveGuard(sectionsModel("A", "B")).Sections) {
 		t.Fatalf("plan:\n%s", dump(p))
 	}
 }
 
-func TestLongestIncreasing(t *testing.T) {
-	for _, tc := range []struct {
-		seq  []int
-		want int
-	}{
-		{nil, 0}, {[]int{3, 0, 1, 2}, 3}, {[]int{0, 1, 2, 3}, 4}, {[]int{3, 2, 1, 0}, 1}, {[]int{1, 0, 3, 2, 5, 4}, 3},
-	} {
-		got := longestIncreasing(tc.seq)
-		if len(got) != tc.want {
-			t.Fatalf("%v: %v", tc.seq, got)
-		}
-		for i := 1; i < len(got); i++ {
-			if got[i] <= got[i-1] || tc.seq[got[i]] <= tc.seq[got[i-1]] {
-				t.Fatalf("%v: %v is not increasing", tc.seq, got)
-			}
-		}
-	}
-}
-
-func TestNotesRoundTrip(t *testing.T) {
-	for _, key := range []string{"a/b/c", "x hash=y", strings.Repeat("z", 3000)} {
-		got, ok := RuleKeyFromNotes(ruleNotes(key, "h"))
-		if !ok || got != encodedRuleKey(key) {
-			t.Fatalf("%q: %q %v", key, got, ok)
-		}
-	}
-	if _, ok := RuleKeyFromNotes("hand-written note"); ok {
-		t.Fatal("foreign notes parsed")
-	}
-}
-
 func TestGuardOfSeveralSections(t *testing.T) {
 	drop := func(_ int, r *ir.Rule) { r.Action = ir.ActionDrop }
 	m := model([]ir.Section{bigSection("one", 800, drop), bigSection("two", 800, drop)}, gB)
-	f := newFakeNSX(testCluster)
-	anchor := f.addForeignSection(0, "anchor")
+	f := memnsx.New(testCluster)
+	anchor := f.AddForeignSection(0, "anchor")
 	p := converge(t, f, m, Options{AnchorSectionID: anchor})
 	var guard []Step
 	for _, s := range p.Steps {

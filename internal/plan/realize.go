@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -44,7 +45,7 @@ type Problem struct {
 // desiredSection is one section as microseg wants it in NSX.
 type desiredSection struct {
 	key    string // IR key
-	encKey string // TagKey value
+	encKey string // ownership.TagKey value
 	guard  bool
 	body   nsxclient.FirewallSection
 	rules  []desiredRule
@@ -143,8 +144,8 @@ func targetType(kind ir.GroupKind) string {
 func (r *realizer) groupBody(g *ir.Group) (*nsxclient.NSGroup, *nsxclient.IPSet, error) {
 	meta := nsxclient.ManagedResource{
 		DisplayName: g.DisplayName,
-		Description: ownerDescription(r.clusterID, "Group", g.Key),
-		Tags:        ownerTags(r.clusterID, g.Key, g.Hash, false),
+		Description: ownership.Description(r.clusterID, "Group", g.Key),
+		Tags:        ownership.Tags(r.clusterID, g.Key, g.Hash, false),
 	}
 	switch g.Kind {
 	case ir.KindIPSet:
@@ -185,7 +186,7 @@ func (r *realizer) groupBody(g *ir.Group) (*nsxclient.NSGroup, *nsxclient.IPSet,
 // section realizes one IR section. Problems are recorded for model sections only: the guard is
 // derived from the model and would repeat them.
 func (r *realizer) section(s *ir.Section, guard bool) (desiredSection, error) {
-	d := desiredSection{key: s.Key, encKey: EncodeKey(s.Key), guard: guard}
+	d := desiredSection{key: s.Key, encKey: ownership.EncodeKey(s.Key), guard: guard}
 	what := "Section"
 	if guard {
 		what = "Guard section"
@@ -193,8 +194,8 @@ func (r *realizer) section(s *ir.Section, guard bool) (desiredSection, error) {
 	d.body = nsxclient.FirewallSection{
 		ManagedResource: nsxclient.ManagedResource{
 			DisplayName: s.DisplayName,
-			Description: ownerDescription(r.clusterID, what, s.Key),
-			Tags:        ownerTags(r.clusterID, s.Key, s.Hash, guard),
+			Description: ownership.Description(r.clusterID, what, s.Key),
+			Tags:        ownership.Tags(r.clusterID, s.Key, s.Hash, guard),
 		},
 		SectionType: nsxclient.SectionLayer3,
 		Stateful:    true,
@@ -257,10 +258,10 @@ func (r *realizer) rule(in *ir.Rule, report bool) (desiredRule, bool, error) {
 		DestinationsExcluded: dstExcl,
 		Services:             services(in.Services),
 		Logged:               in.Logged,
-		Notes:                ruleNotes(in.Key, in.Hash),
-		RuleTag:              ruleTag(in.Origin),
+		Notes:                ownership.RuleNotes(in.Key, in.Hash),
+		RuleTag:              ownership.RuleTag(in.Origin),
 	}
-	return desiredRule{key: in.Key, encKey: encodedRuleKey(in.Key), body: body, fp: ruleFP(&body)}, true, nil
+	return desiredRule{key: in.Key, encKey: ownership.EncodeRuleKey(in.Key), body: body, fp: ruleFP(&body)}, true, nil
 }
 
 // refs realizes one reference list under the fail-closed policy (see the file comment). allow

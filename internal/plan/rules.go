@@ -1,6 +1,9 @@
 package plan
 
-import "github.com/microseg/microseg/nsxclient"
+import (
+	"github.com/microseg/microseg/internal/ownership"
+	"github.com/microseg/microseg/nsxclient"
+)
 
 // Rule-level changes of one existing section. Rules are identified by the key in their notes;
 // a rule without a microseg key (an administrator added it to microseg's section), or a second
@@ -20,7 +23,7 @@ type currentRule struct {
 func parseRules(rules []nsxclient.FirewallRule) []currentRule {
 	out := make([]currentRule, len(rules))
 	for i, r := range rules {
-		k, ok := RuleKeyFromNotes(r.Notes)
+		k, ok := ownership.RuleKeyFromNotes(r.Notes)
 		out[i] = currentRule{rule: r, key: k, ok: ok}
 	}
 	return out

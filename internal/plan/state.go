@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -89,13 +90,13 @@ func indexState(st State, clusterID string) (*stateIndex, error) {
 			return nil, fmt.Errorf("plan: state lists section %q twice or without an id", s.ID)
 		}
 		seen[s.ID] = true
-		if !Owned(s.Tags, clusterID) || s.IsDefault {
+		if !ownership.Owned(s.Tags, clusterID) || s.IsDefault {
 			continue
 		}
 		x.owned[i] = true
-		key := tagValue(s.Tags, TagKey)
-		role := tagValue(s.Tags, TagRole)
-		o := &ownedSection{dfwIndex: i, section: *s, rules: st.Sections[i].Rules, key: key, guard: role == RoleGuard}
+		key := ownership.TagValue(s.Tags, ownership.TagKey)
+		role := ownership.TagValue(s.Tags, ownership.TagRole)
+		o := &ownedSection{dfwIndex: i, section: *s, rules: st.Sections[i].Rules, key: key, guard: role == ownership.RoleGuard}
 		x.ownedList = append(x.ownedList, o)
 		if key != "" && !o.guard {
 			x.bySectionKey[key] = append(x.bySectionKey[key], o)
@@ -103,7 +104,7 @@ func indexState(st State, clusterID string) (*stateIndex, error) {
 	}
 	for i := range st.NSGroups {
 		g := &st.NSGroups[i]
-		if Owned(g.Tags, clusterID) {
+		if ownership.Owned(g.Tags, clusterID) {
 			x.addGroup(&ownedGroup{id: g.ID, kind: nsxclient.TargetNSGroup, revision: g.Revision, nsGroup: g}, g.Tags)
 		} else {
 			x.externalIDs[g.DisplayName] = append(x.externalIDs[g.DisplayName], g.ID)
@@ -111,7 +112,7 @@ func indexState(st State, clusterID string) (*stateIndex, error) {
 	}
 	for i := range st.IPSets {
 		s := &st.IPSets[i]
-		if Owned(s.Tags, clusterID) {
+		if ownership.Owned(s.Tags, clusterID) {
 			x.addGroup(&ownedGroup{id: s.ID, kind: nsxclient.TargetIPSet, revision: s.Revision, ipSet: s}, s.Tags)
 		}
 	}
@@ -132,7 +133,7 @@ func indexState(st State, clusterID string) (*stateIndex, error) {
 }
 
 func (x *stateIndex) addGroup(g *ownedGroup, tags []nsxclient.Tag) {
-	g.key = tagValue(tags, TagKey)
+	g.key = ownership.TagValue(tags, ownership.TagKey)
 	x.groupList = append(x.groupList, g)
 	x.groupsByID[g.id] = g
 	if g.key != "" {
@@ -148,4 +149,32 @@ func (x *stateIndex) sectionIndex(id string) int {
 		}
 	}
 	return -1
+}
+
+// Index is the owned-object index of the state: microseg's sections (guards apart), their rules
+// by the key in their notes, and its NSGroups and IPSets, with their ids.
+func (st *State) Index(clusterID string) *ownership.Index {
+	x := ownership.NewIndex()
+	for i := range st.Sections {
+		s := &st.Sections[i]
+		if !ownership.Owned(s.Section.Tags, clusterID) || s.Section.IsDefault {
+			continue
+		}
+		x.AddSection(ownership.KindSection, ownership.TagValue(s.Section.Tags, ownership.TagKey), s.Section.ID, ownership.IsGuard(s.Section.Tags))
+		for _, r := range s.Rules {
+			key, _ := ownership.RuleKeyFromNotes(r.Notes)
+			x.AddRule(ownership.KindRule, key, r.ID)
+		}
+	}
+	for _, g := range st.NSGroups {
+		if ownership.Owned(g.Tags, clusterID) {
+			x.AddGroup(ownership.KindNSGroup, ownership.TagValue(g.Tags, ownership.TagKey), g.ID)
+		}
+	}
+	for _, s := range st.IPSets {
+		if ownership.Owned(s.Tags, clusterID) {
+			x.AddGroup(ownership.KindIPSet, ownership.TagValue(s.Tags, ownership.TagKey), s.ID)
+		}
+	}
+	return x
 }

@@ -1,4 +1,4 @@
-// Package reference is the design notes' reference scenario as data: which service runs where, the
+// Package reference is the reference scenario (docs/architecture.md) as data: which service runs where, the
 // port its pods serve, and the expected reachability table. The demo, the simulate CLI and every
 // test of the scenario read this one copy.
 package reference
@@ -9,7 +9,7 @@ type Row struct {
 	Allowed  bool
 }
 
-// Table is the table of the design notes ("The reference scenario"); every other pair of these
+// Table is the scenario's reachability table; every other pair of these
 // services must fail too.
 var Table = []Row{
 	{"service-a", "service-b", true},

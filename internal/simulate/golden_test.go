@@ -2,13 +2,11 @@ package simulate
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+	"github.com/microseg/microseg/internal/golden"
+)
 
 // TestGoldenTables pins the table output on the samples, so that a change to the pipeline or to
 // the rendering shows up as a reviewable diff (go test ./internal/simulate/ -run Golden -update).
@@ -26,21 +24,7 @@ func TestGoldenTables(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := tableOutput(t, c.args, c.matrixMaxPods)
-			path := filepath.Join("testdata", name)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("table output differs from %s (run with -update if the change is intended)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", name), tableOutput(t, c.args, c.matrixMaxPods))
 		})
 	}
 }

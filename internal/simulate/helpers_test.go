@@ -11,7 +11,7 @@ import (
 	"github.com/microseg/microseg/internal/testenv"
 )
 
-// samplesDir is config/samples: the reference scenario of the design notes.
+// samplesDir is config/samples: the reference scenario.
 func samplesDir(t testing.TB) string {
 	t.Helper()
 	root, err := testenv.ProjectRoot()

@@ -154,7 +154,7 @@ Flags:
   -h, --help            this help
 
 Examples:
-  # The reference scenario of the design notes
+  # The reference scenario (docs/architecture.md)
   kubectl microseg simulate -f config/samples/
 
   # What if I add this NetworkPolicy? Compare before and after on the ports that matter

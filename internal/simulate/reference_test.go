@@ -8,13 +8,13 @@ import (
 	"github.com/microseg/microseg/internal/reference"
 )
 
-// referenceTable is the design notes' reference table.
+// referenceTable is the reference table (internal/reference).
 var referenceTable = reference.Table
 
 var referenceNamespace = reference.Namespace
 
 // TestSamplesReproduceReferenceTable is the acceptance criterion: "kubectl-microseg simulate -f
-// config/samples/" reproduces the design notes' table, for every replica pair, on 8080/TCP (the
+// config/samples/" reproduces the reference table, for every replica pair, on 8080/TCP (the
 // container port named http that the policies name), read back from the JSON output.
 func TestSamplesReproduceReferenceTable(t *testing.T) {
 	stdout, stderr, code := runCommand(t, "-f", samplesDir(t), "-o", "json")
@@ -28,7 +28,7 @@ func TestSamplesReproduceReferenceTable(t *testing.T) {
 }
 
 // checkReferenceTable asserts the design table on 8080/TCP for all 2×2 replica pairs of each row,
-// and that the deciding objects are the ones the design notes give each decision to.
+// and that the deciding objects are the ones the reference scenario gives each decision to (docs/architecture.md).
 func checkReferenceTable(t *testing.T, recs []Record) {
 	t.Helper()
 	byPair := map[string]Record{}
@@ -53,8 +53,8 @@ func checkReferenceTable(t *testing.T, recs []Record) {
 			}
 		}
 	}
-	// Each decision belongs to the people who own it (design notes, "In microseg the same table
-	// comes from all three tiers").
+	// Each decision belongs to the people who own it (the reference
+	// scenario: each tier decides what its owners own).
 	owners := []struct {
 		src, dst, tier, object, rule, action string
 	}{
@@ -78,8 +78,8 @@ func checkReferenceTable(t *testing.T, recs []Record) {
 
 // TestSamplesDefaultPorts: the samples name one port, http, which every pod numbers 8080/TCP
 // (the NetworkPolicies' port: http and protect-service-d's namedPort: http); the Baseline rule
-// has no ports (every port) and adds none. 80/TCP is always probed: it is the Service port in the
-// design notes, and on it everything between the pods is denied, because the policies open only
+// has no ports (every port) and adds none. 80/TCP is always probed: it is the Service port of the
+// reference scenario, and on it everything between the pods is denied, because the policies open only
 // the container port.
 func TestSamplesDefaultPorts(t *testing.T) {
 	stdout, stderr, code := runCommand(t, "-f", samplesDir(t), "-o", "json")

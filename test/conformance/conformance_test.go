@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,11 +245,11 @@ func (s *summary) String() string {
 	fmt.Fprintf(&b, "  per direction: %d comparisons: %d agree, %d tolerated, %d disagree (egress allowed %d, ingress allowed %d)\n",
 		s.comparisons, s.agreeDir, s.toleratedDir, s.disagreeDir, s.oracleAllowed[egress], s.oracleAllowed[ingress])
 	fmt.Fprintf(&b, "  flows: %d agree, %d tolerated, %d disagree\n", s.flows-s.toleratedFlows-s.disagree, s.toleratedFlows, s.disagree)
-	for _, k := range sortedKeys(s.tolerated) {
+	for _, k := range slices.Sorted(maps.Keys(s.tolerated)) {
 		fmt.Fprintf(&b, "    tolerated (%s): %d directions\n", k, s.tolerated[k])
 	}
 	b.WriteString("  microseg decisions (direction/tier/action: flows):")
-	for i, k := range sortedKeys(s.decided) {
+	for i, k := range slices.Sorted(maps.Keys(s.decided)) {
 		if i%4 == 0 {
 			b.WriteString("\n   ")
 		}

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -213,7 +214,7 @@ func candidates(w pipeline.World, f Flow) []pipeline.World {
 	}
 	// labels and container ports
 	for i, p := range w.Pods {
-		for _, k := range sortedKeys(p.Labels) {
+		for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 			c := clone()
 			delete(c.Pods[i].Labels, k)
 			out = append(out, c)
@@ -233,7 +234,7 @@ func candidates(w pipeline.World, f Flow) []pipeline.World {
 		}
 	}
 	for i, ns := range w.Namespaces {
-		for _, k := range sortedKeys(ns.Labels) {
+		for _, k := range slices.Sorted(maps.Keys(ns.Labels)) {
 			if k == namespaceNameLabel {
 				continue
 			}
@@ -261,14 +262,5 @@ func dropCSPPorts(clone func() pipeline.World, i, j int, in bool, n int) []pipel
 		*ports = append((*ports)[:k], (*ports)[k+1:]...)
 		out = append(out, c)
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
 	return out
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/microseg/microseg/internal/nsxspec"
-	"github.com/microseg/microseg/internal/nsxspec/speccheck"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -43,7 +43,7 @@ func TestCmdNsxsimEndToEnd(t *testing.T) {
 	}
 
 	caFile := filepath.Join(dir, "ca.pem")
-	var stdout, stderr speccheck.SyncBuffer
+	var stdout, stderr simnsx.SyncBuffer
 	sim := exec.Command(bin, "--listen", "127.0.0.1:0", "--tls", "--ca-out", caFile,
 		"--user", simUser, "--password", simPassword, "--log")
 	sim.Stdout, sim.Stderr = &stdout, &stderr
@@ -114,7 +114,7 @@ func TestCmdNsxsimEndToEnd(t *testing.T) {
 }
 
 // waitFor polls get until it returns something, for at most 10 seconds.
-func waitFor(t *testing.T, get func() string, what string, stdout, stderr *speccheck.SyncBuffer) string {
+func waitFor(t *testing.T, get func() string, what string, stdout, stderr *simnsx.SyncBuffer) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

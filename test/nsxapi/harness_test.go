@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/microseg/microseg/internal/testcerts"
+	"github.com/microseg/microseg/internal/simnsx"
 
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxspec"
@@ -40,7 +40,7 @@ type harness struct {
 
 	reporter  *speccheck.Reporter
 	calls     *callLog
-	serverLog *speccheck.SyncBuffer
+	serverLog *simnsx.SyncBuffer
 
 	// c is the default client, in the harness's auth mode.
 	c    *nsxclient.Client
@@ -100,29 +100,28 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&setup)
 	}
-	h := &harness{t: t, spec: spec, mode: setup.mode, calls: &callLog{}, serverLog: &speccheck.SyncBuffer{},
+	h := &harness{t: t, spec: spec, mode: setup.mode, calls: &callLog{}, serverLog: &simnsx.SyncBuffer{},
 		reporter: conformance.NewReporter(t.Name())}
 	if setup.fakeClock {
 		h.clock = nsxsim.NewFakeClock(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC))
 		setup.sim.Clock = h.clock
 	}
-	h.sim = nsxsim.New(setup.sim)
-
-	handler := conformance.CountingHandler(nsxspec.ValidatingHandler(spec, h.sim, h.reporter.From("simulator")), specChecked)
-	h.srv = httptest.NewUnstartedServer(handler)
-	// Server errors go to a buffer checked at the end: TLS handshake failures are expected in
-	// some tests, but a panic in the simulator must fail the test.
-	h.srv.Config.ErrorLog = log.New(h.serverLog, "", 0)
-	if setup.serverTLS != nil {
-		h.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-		setup.serverTLS(h.srv.TLS)
-	}
-	h.srv.StartTLS()
 	// Cleanups run last-registered first: the server stops (and finishes every request) before
 	// the reports are checked.
 	t.Cleanup(h.verify)
-	t.Cleanup(h.srv.Close)
-	h.caPEM = testcerts.PEM(h.srv.Certificate())
+	nsx := simnsx.StartT(t, simnsx.Options{
+		Transport: simnsx.TLS,
+		Sim:       setup.sim,
+		User:      testUser, Password: testPassword,
+		Handler: func(sim http.Handler) http.Handler {
+			return conformance.CountingHandler(nsxspec.ValidatingHandler(spec, sim, h.reporter.From("simulator")), specChecked)
+		},
+		ServerTLS: setup.serverTLS,
+		// Server errors go to a buffer checked at the end: TLS handshake failures are expected in
+		// some tests, but a panic in the simulator must fail the test.
+		ServerErrorLog: log.New(h.serverLog, "", 0),
+	})
+	h.sim, h.srv, h.caPEM = nsx.Sim, nsx.Server, nsx.CAPEM
 
 	h.c = h.newClient(append([]clientOption{withMode(setup.mode)}, setup.client...)...)
 	return h

@@ -7,7 +7,7 @@ import (
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// The reference scenario of docs/design.md, built by hand through the client the way the design
+// The reference scenario (internal/reference), built by hand through the client the way the design
 // notes describe the hand-made NSX configuration: NCP-style pod ports, one NSGroup per service
 // ("LogicalPort tag app=service-x refined with scope ncp/project = namespace"), and one DFW
 // section applied to the b/c/d groups with allow rules a→b, a→c, b→c, c→d and a final

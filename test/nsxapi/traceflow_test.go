@@ -17,7 +17,7 @@ import (
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// designTable is the design notes' reference table.
+// designTable is the reference table (internal/reference).
 var designTable = reference.Table
 
 // pairsOutsideTheTable are the service pairs the table leaves out, with what the hand-made

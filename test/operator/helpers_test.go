@@ -20,9 +20,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
-	"github.com/microseg/microseg/internal/plan"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
 	"github.com/microseg/microseg/internal/testenv"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -50,7 +52,7 @@ func sample(kind, name string) *unstructured.Unstructured {
 // namespaceOf is where each service of the reference scenario runs.
 var namespaceOf = reference.Namespace
 
-// referenceTable is the design notes' table: every other pair of services is denied too.
+// referenceTable is the reference table (internal/reference): every other pair of services is denied too.
 var referenceTable = func() map[[2]string]bool {
 	out := map[[2]string]bool{}
 	for _, row := range reference.Table {
@@ -213,45 +215,46 @@ func firewallReads() int64 {
 	return sim.Stats().Endpoints["GET /api/v1/firewall/sections"].Calls
 }
 
-// ownedState is what NSX holds of the test cluster's microseg objects.
+// ownedState is what NSX holds of the test cluster's microseg objects, as the sync path reads it
+// (the Manager backend's state and its owned-object index).
 type ownedState struct {
-	sections map[string]nsxclient.FirewallSection // by key tag
-	rules    map[string][]nsxclient.FirewallRule  // by section id
+	sections map[string]nsxclient.FirewallSection // by key tag (guards left out)
+	rules    map[string][]nsxclient.FirewallRule  // by section id (guards included)
 	groups   map[string]string                    // id → key tag (NSGroups and IPSets)
 	nested   map[string][]string                  // NSGroup id → member group ids
 }
 
 func readOwned(ctx context.Context) ownedState {
+	b, err := manager.Over(admin, manager.Config{ClusterID: clusterID})
+	Expect(err).NotTo(HaveOccurred())
+	read, err := b.Read(ctx, nsxsync.ReadFull)
+	Expect(err).NotTo(HaveOccurred())
+	full, x := read.(*manager.State), read.Owned()
 	st := ownedState{sections: map[string]nsxclient.FirewallSection{}, rules: map[string][]nsxclient.FirewallRule{},
 		groups: map[string]string{}, nested: map[string][]string{}}
-	sections, err := admin.ListSections(ctx, nsxclient.ListSectionsOptions{})
-	Expect(err).NotTo(HaveOccurred())
-	for _, s := range sections {
-		if !plan.Owned(s.Tags, clusterID) {
-			continue
-		}
-		st.sections[tag(s.Tags, plan.TagKey)] = s
-		st.rules[s.ID], err = admin.ListRules(ctx, s.ID)
-		Expect(err).NotTo(HaveOccurred())
-	}
-	groups, err := admin.ListNSGroups(ctx, nsxclient.ListNSGroupsOptions{})
-	Expect(err).NotTo(HaveOccurred())
-	for _, g := range groups {
-		if plan.Owned(g.Tags, clusterID) {
-			st.groups[g.ID] = tag(g.Tags, plan.TagKey)
-			for _, m := range g.Members {
-				st.nested[g.ID] = append(st.nested[g.ID], m.Value)
-			}
+	guards := x.Guards()
+	for _, s := range full.Sections {
+		if key, ok := x.SectionKey(s.Section.ID); ok {
+			st.sections[key] = s.Section
+			st.rules[s.Section.ID] = s.Rules
+		} else if slices.Contains(guards, s.Section.ID) {
+			st.rules[s.Section.ID] = s.Rules
 		}
 	}
-	sets, err := admin.ListIPSets(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	for _, s := range sets {
-		if plan.Owned(s.Tags, clusterID) {
-			st.groups[s.ID] = tag(s.Tags, plan.TagKey)
+	for _, id := range x.Groups() {
+		st.groups[id], _ = x.GroupKey(id)
+	}
+	for _, g := range full.NSGroups {
+		for _, m := range g.Members {
+			st.nested[g.ID] = append(st.nested[g.ID], m.Value)
 		}
 	}
 	return st
+}
+
+// sectionOf is the key of the section a ClusterSecurityPolicy compiles to (the policy's own key).
+func sectionOf(csp string) string {
+	return ir.ObjectRef{Kind: ir.KindClusterSecurityPolicy, Name: csp}.Key()
 }
 
 // referenced is every owned group some owned rule uses, directly or as a nested member.
@@ -277,15 +280,6 @@ func (st ownedState) referenced() map[string]bool {
 		}
 	}
 	return out
-}
-
-func tag(tags []nsxclient.Tag, scope string) string {
-	for _, t := range tags {
-		if t.Scope == scope {
-			return t.Tag
-		}
-	}
-	return ""
 }
 
 // metricValue reads a counter or gauge without labels from controller-runtime's registry.

@@ -15,6 +15,7 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -23,7 +24,7 @@ import (
 const longWait = 60 * time.Second
 
 var _ = Describe("the operator", Ordered, func() {
-	It("realizes the reference scenario from config/samples: every policy Ready, the design notes' table in NSX", func(ctx context.Context) {
+	It("realizes the reference scenario from config/samples: every policy Ready, the reference table in NSX", func(ctx context.Context) {
 		for _, o := range samples() {
 			Expect(k8s.Create(ctx, o)).To(Succeed(), "creating %s %s", o.GetKind(), o.GetName())
 		}
@@ -34,6 +35,7 @@ var _ = Describe("the operator", Ordered, func() {
 		Eventually(ctx, allCurrent).Should(Succeed())
 		Eventually(ctx, func() error { return checkTable(ctx, referenceTable) }).Should(Succeed())
 		Expect(op.Synced()).To(BeTrue())
+		Expect(nsxsync.Syncs()).To(BeNumerically(">", syncsAtStart), "the operator syncs through the one sync path, internal/nsxsync")
 
 		By("status.realized naming what NSX holds")
 		p, err := csp(ctx, "protect-service-d")
@@ -43,7 +45,7 @@ var _ = Describe("the operator", Ordered, func() {
 		Expect(r.RuleCount).To(BeNumerically(">", 0))
 		Expect(r.GroupIDs).To(HaveLen(int(r.GroupCount)))
 		st := readOwned(ctx)
-		Expect(r.SectionIDs).To(Equal([]string{st.sections["csp/protect-service-d"].ID}))
+		Expect(r.SectionIDs).To(Equal([]string{st.sections[sectionOf("protect-service-d")].ID}))
 		for _, id := range r.GroupIDs {
 			Expect(st.groups).To(HaveKey(id))
 		}
@@ -125,7 +127,7 @@ var _ = Describe("the operator", Ordered, func() {
 
 		Eventually(ctx, func() error {
 			st := readOwned(ctx)
-			if _, ok := st.sections["csp/protect-service-d"]; ok {
+			if _, ok := st.sections[sectionOf("protect-service-d")]; ok {
 				return fmt.Errorf("the section of protect-service-d is still in NSX")
 			}
 			used := st.referenced()
@@ -157,7 +159,7 @@ var _ = Describe("the operator", Ordered, func() {
 
 	It("repairs edits made in NSX behind its back at the next periodic resync", func(ctx context.Context) {
 		Eventually(ctx, allCurrent).Should(Succeed())
-		section := readOwned(ctx).sections["csp/protect-service-d"]
+		section := readOwned(ctx).sections[sectionOf("protect-service-d")]
 		want := ruleSummary(readOwned(ctx).rules[section.ID])
 		repairs := metricValue("microseg_drift_repairs_total")
 
@@ -184,7 +186,7 @@ var _ = Describe("the operator", Ordered, func() {
 		By("deleting the whole section")
 		Expect(admin.DeleteSection(ctx, section.ID, true)).To(Succeed())
 		Eventually(ctx, func(g Gomega) {
-			now, ok := readOwned(ctx).sections["csp/protect-service-d"]
+			now, ok := readOwned(ctx).sections[sectionOf("protect-service-d")]
 			g.Expect(ok).To(BeTrue(), "the section is back")
 			p, err := csp(ctx, "protect-service-d")
 			g.Expect(err).NotTo(HaveOccurred())
@@ -219,7 +221,7 @@ var _ = Describe("the operator", Ordered, func() {
 		By("NSX recovering")
 		sim.ClearFaults()
 		Eventually(ctx, allCurrent).Should(Succeed())
-		section := readOwned(ctx).sections["csp/protect-service-d"]
+		section := readOwned(ctx).sections[sectionOf("protect-service-d")]
 		Expect(readOwned(ctx).rules[section.ID]).To(ContainElement(And(
 			HaveField("DisplayName", ContainSubstring("allow-service-c")), HaveField("Logged", BeTrue()))))
 		Expect(checkTable(ctx, referenceTable)).To(Succeed())
@@ -241,8 +243,10 @@ var _ = Describe("the operator", Ordered, func() {
 			versions[p.Name] = p.ResourceVersion
 		}
 
+		syncs := nsxsync.Syncs()
 		op = startOperator()
 		Eventually(op.Synced).Should(BeTrue())
+		Expect(nsxsync.Syncs()).To(BeNumerically(">", syncs), "the restarted operator syncs through internal/nsxsync")
 		// The first sync and at least one periodic resync have read NSX.
 		Eventually(firewallReads).Should(BeNumerically(">=", reads+2))
 		Expect(firewallWrites()).To(Equal(writes), "NSX writes after the restart")
@@ -273,7 +277,7 @@ var _ = Describe("the operator", Ordered, func() {
 		}).Should(Succeed())
 		Expect(dry.Synced()).To(BeTrue(), "a computed dry-run plan makes the operator ready")
 		Expect(firewallWrites()).To(Equal(writes), "NSX writes in dry-run mode")
-		section := readOwned(ctx).sections["csp/protect-service-d"]
+		section := readOwned(ctx).sections[sectionOf("protect-service-d")]
 		Expect(readOwned(ctx).rules[section.ID]).To(ContainElement(And(
 			HaveField("DisplayName", ContainSubstring("allow-service-c")), HaveField("Logged", BeTrue()))), "NSX still holds the previous generation")
 		dry.stop()

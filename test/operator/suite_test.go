@@ -1,16 +1,14 @@
 // Package operator_test proves the operator end to end against a real kube-apiserver and
 // kube-controller-manager (Deployments make the pods), the NSX simulator over TLS, and the NCP
 // emulator giving the pods addresses and tagged logical ports in that simulator: the reference
-// scenario from config/samples reaches Ready and the simulator's Traceflow shows the design notes'
+// scenario from config/samples reaches Ready and the simulator's Traceflow shows the reference
 // table, and stays right through scaling, policy deletion, edits made in NSX behind the
 // operator's back, NSX outages, and operator restarts.
 package operator_test
 
 import (
 	"context"
-	"encoding/pem"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +27,9 @@ import (
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -59,6 +59,8 @@ var (
 	op       *runningOperator
 	// operatorConfig authenticates as the operator's service account.
 	operatorConfig *rest.Config
+	// syncsAtStart is nsxsync.Syncs() before the first operator started.
+	syncsAtStart int64
 )
 
 func TestOperator(t *testing.T) {
@@ -83,11 +85,11 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	k8s, err = client.New(env.Config, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	sim = nsxsim.New(nsxsim.Options{Users: map[string]string{nsxUser: nsxPassword}, Seed: 11})
-	ts := httptest.NewTLSServer(sim)
-	DeferCleanup(ts.Close)
-	nsxURL = ts.URL
-	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	nsx, err := simnsx.Start(simnsx.Options{Transport: simnsx.TLS, Sim: nsxsim.Options{Seed: 11}, User: nsxUser, Password: nsxPassword,
+		Client: func(c *nsxclient.Config) { c.Timeout = 10 * time.Second }})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(nsx.Close)
+	sim, admin, nsxURL, caPEM = nsx.Sim, nsx.Client, nsx.URL, nsx.CAPEM
 
 	// The operator runs as its service account with the ClusterRole generated from the RBAC
 	// markers, so the suite proves that role is enough.
@@ -105,12 +107,6 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	Expect(os.WriteFile(filepath.Join(credsDir, operator.UsernameFile), []byte(nsxUser+"\n"), 0o600)).To(Succeed())
 	Expect(os.WriteFile(filepath.Join(credsDir, operator.PasswordFile), []byte(nsxPassword+"\n"), 0o600)).To(Succeed())
 
-	admin, err = nsxclient.New(nsxclient.Config{
-		Host: nsxURL, CACertPEM: caPEM, Credentials: nsxclient.StaticCredentials(nsxUser, nsxPassword),
-		RateLimit: -1, Timeout: 10 * time.Second,
-	})
-	Expect(err).NotTo(HaveOccurred())
-
 	// The NCP emulator runs in its own manager, as NCP is its own process.
 	emu, err = ncpemu.New(ncpemu.Config{ClusterName: clusterID}, admin)
 	Expect(err).NotTo(HaveOccurred())
@@ -119,6 +115,7 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	go func() { emuDone <- emu.Run(emuCtx, env.Config) }()
 	stopEmu = func() { cancel(); Expect(<-emuDone).To(Succeed()) }
 
+	syncsAtStart = nsxsync.Syncs()
 	op = startOperator()
 })
 
@@ -166,7 +163,8 @@ type runningOperator struct {
 func startOperator(change ...func(*operator.Options)) *runningOperator {
 	cfg := rest.CopyConfig(operatorConfig)
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return statusWriteCounter{rt} }
-	mgr, err := operator.NewManager(cfg, operator.ManagerOptions{})
+	// The suite restarts the operator in this process: its controllers' names come back.
+	mgr, err := operator.NewManager(cfg, operator.ManagerOptions{SkipControllerNameValidation: true})
 	Expect(err).NotTo(HaveOccurred())
 	opts := operatorOptions()
 	for _, c := range change {

@@ -14,6 +14,7 @@ import (
 	"github.com/microseg/microseg/internal/nsxspec"
 	"github.com/microseg/microseg/internal/nsxspec/policyspec"
 	"github.com/microseg/microseg/internal/nsxspec/speccheck"
+	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testcerts"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -34,7 +35,7 @@ type harness struct {
 	clock  *nsxsim.FakeClock // nil unless withFakeClock
 	caPEM  []byte
 	rep    *speccheck.Reporter
-	srvLog *speccheck.SyncBuffer
+	srvLog *simnsx.SyncBuffer
 
 	c *nsxclient.Client
 	p *nsxclient.PolicyClient
@@ -69,7 +70,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	for _, o := range opts {
 		o(&s)
 	}
-	h := &harness{t: t, rep: ledger.NewReporter(t.Name()), srvLog: &speccheck.SyncBuffer{}}
+	h := &harness{t: t, rep: ledger.NewReporter(t.Name()), srvLog: &simnsx.SyncBuffer{}}
 	if s.fakeClock {
 		h.clock = nsxsim.NewFakeClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 		s.sim.Clock = h.clock

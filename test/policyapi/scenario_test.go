@@ -14,7 +14,7 @@ import (
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// The reference scenario of docs/design.md built by hand as Policy objects, the way the three
+// The reference scenario (internal/reference) built by hand as Policy objects, the way the three
 // tiers would map onto Policy categories:
 //
 //   - Security tier, Environment category: service-d accepts service-c and rejects everyone else.
@@ -125,7 +125,7 @@ func trace(t *testing.T, h *harness, pods []scenarioPod, src, dst string, port i
 	return out
 }
 
-// TestReferenceScenarioOnPolicyObjects reproduces the design notes' table with Traceflow over
+// TestReferenceScenarioOnPolicyObjects reproduces the reference table with Traceflow over
 // Policy objects, checks that every other pair of services is denied, and names the deciding
 // rule by path.
 func TestReferenceScenarioOnPolicyObjects(t *testing.T) {

@@ -65,7 +65,7 @@ func Compile(snap Snapshot) *Dataplane {
 }
 
 func (dp *Dataplane) compilePorts(snap *Snapshot) {
-	ids := sortedKeys(snap.Ports)
+	ids := slices.Sorted(maps.Keys(snap.Ports))
 	dp.ports = make([]portInfo, len(ids))
 	for i, id := range ids {
 		dp.portIndex[id] = i
@@ -99,10 +99,4 @@ func (dp *Dataplane) compilePorts(snap *Snapshot) {
 		}
 		sw.add(i)
 	}
-}
-
-// sortedKeys returns a map's keys in ascending order, so that compiling never depends on map
-// iteration order.
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/microseg/microseg/nsxclient"
@@ -74,16 +75,16 @@ func (dp *Dataplane) newCatalog(snap *Snapshot) *catalog {
 			}
 		}
 	}
-	for _, id := range sortedKeys(dp.switchPorts) {
+	for _, id := range slices.Sorted(maps.Keys(dp.switchPorts)) {
 		// Guess: the snapshot has no switch objects, so a switch is known only by id and has no
 		// tags; tag expressions on LogicalSwitch therefore match nothing.
 		add(targetLogicalSwitch, candidate{id: id, name: id})
 	}
-	for _, id := range sortedKeys(snap.IPSets) {
+	for _, id := range slices.Sorted(maps.Keys(snap.IPSets)) {
 		s := snap.IPSets[id]
 		add(nsxclient.TargetIPSet, candidate{id: id, name: s.DisplayName, tags: slices.Clone(s.Tags)})
 	}
-	for _, id := range sortedKeys(snap.Groups) {
+	for _, id := range slices.Sorted(maps.Keys(snap.Groups)) {
 		g := snap.Groups[id]
 		add(nsxclient.TargetNSGroup, candidate{id: id, name: g.DisplayName, tags: slices.Clone(g.Tags)})
 	}
@@ -178,7 +179,7 @@ func (c *catalog) direct(g nsxclient.NSGroup, nports int) directMembers {
 // membership, as the union is taken over the set of reachable groups.
 func (dp *Dataplane) compileGroups(snap *Snapshot) {
 	cat := dp.newCatalog(snap)
-	ids := sortedKeys(snap.Groups)
+	ids := slices.Sorted(maps.Keys(snap.Groups))
 	direct := make(map[string]*directMembers, len(ids))
 	for _, id := range ids {
 		d := cat.direct(snap.Groups[id], len(dp.ports))

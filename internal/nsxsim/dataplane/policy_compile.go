@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 
@@ -61,7 +62,7 @@ type compiledPolicy struct {
 func (dp *Dataplane) compilePolicy(ps *PolicySnapshot) {
 	dp.attachSegmentPorts(ps)
 	pg := &policyGroups{dp: dp, snap: ps, done: map[string]*pgroup{}, inProgress: map[string]bool{}, segPorts: map[string]portSet{}}
-	for _, sp := range sortedKeys(ps.SegmentPorts) {
+	for _, sp := range slices.Sorted(maps.Keys(ps.SegmentPorts)) {
 		info := ps.SegmentPorts[sp]
 		if i, ok := dp.portIndex[sp]; ok {
 			set := pg.segPorts[info.SegmentPath]
@@ -74,7 +75,7 @@ func (dp *Dataplane) compilePolicy(ps *PolicySnapshot) {
 	}
 	pg.indexTags()
 	plane := &policyPlane{groups: map[string]*pgroup{}}
-	for _, path := range sortedKeys(ps.Groups) {
+	for _, path := range slices.Sorted(maps.Keys(ps.Groups)) {
 		plane.groups[path] = pg.get(path)
 	}
 	for _, pw := range ps.Policies {
@@ -117,7 +118,7 @@ func (dp *Dataplane) compilePolicy(ps *PolicySnapshot) {
 // attachSegmentPorts marks the logical ports that are segment ports, and lets flows name them
 // by path.
 func (dp *Dataplane) attachSegmentPorts(ps *PolicySnapshot) {
-	for _, path := range sortedKeys(ps.SegmentPorts) {
+	for _, path := range slices.Sorted(maps.Keys(ps.SegmentPorts)) {
 		info := ps.SegmentPorts[path]
 		i, ok := dp.portIndex[info.LogicalPortID]
 		if !ok {

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -56,7 +57,7 @@ type policyGroups struct {
 // indexTags fills the tag indexes.
 func (pg *policyGroups) indexTags() {
 	pg.byTag, pg.byScope, pg.byValue = map[string][]int{}, map[string][]int{}, map[string][]int{}
-	pg.segments = sortedKeys(pg.segPorts)
+	pg.segments = slices.Sorted(maps.Keys(pg.segPorts))
 	for i := range pg.dp.ports {
 		p := &pg.dp.ports[i]
 		if p.policyPath == "" {

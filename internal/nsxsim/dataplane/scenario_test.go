@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/microseg/microseg/internal/reference"
 	"github.com/microseg/microseg/nsxclient"
 )
 
-// The reference scenario of docs/design.md, configured by hand the way the design describes:
+// The reference scenario (internal/reference), configured by hand the way the design describes:
 // NCP-style pod ports, one NSGroup per service (ncp/project=<namespace> AND app=<service>), one
 // section applied to the b/c/d groups with allow rules a→b, a→c, b→c, c→d and a final
 // reject-all, then NSX's default section (ALLOW).
@@ -68,23 +69,6 @@ func scenarioSnapshot() Snapshot {
 }
 
 func TestReferenceScenario(t *testing.T) {
-	// The table of docs/design.md, verbatim.
-	designTable := []struct {
-		src, dst string
-		allowed  bool
-	}{
-		{"service-a", "service-b", true},
-		{"service-a", "service-c", true},
-		{"service-a", "service-d", false},
-		{"service-b", "service-c", true},
-		{"service-b", "service-d", false},
-		{"service-c", "service-d", true},
-		{"service-c", "service-b", false},
-		{"service-d", "service-c", false},
-		{"service-d", "service-b", false},
-		{"service-c", "service-a", false},
-		{"service-b", "service-a", false},
-	}
 	// Pairs the design table leaves out, with what this hand-made configuration does: service-a is
 	// not in the protected section, so its replicas reach each other; every other remaining pair
 	// hits reject-all.
@@ -129,8 +113,8 @@ func TestReferenceScenario(t *testing.T) {
 			}
 		}
 	}
-	for _, row := range designTable {
-		check(row.src, row.dst, row.allowed)
+	for _, row := range reference.Table {
+		check(row.From, row.To, row.Allowed)
 	}
 	for _, row := range otherPairs {
 		check(row.src, row.dst, row.allowed)

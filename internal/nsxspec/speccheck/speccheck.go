@@ -6,7 +6,6 @@
 package speccheck
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"net/http"
@@ -168,24 +167,6 @@ func FullRun() bool {
 		}
 	}
 	return !testing.Short()
-}
-
-// SyncBuffer is a bytes.Buffer safe for concurrent writers (server error logs, process output).
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Verdict is TestMain's judgement of the ledger, printed so that every problem shows at once: 1

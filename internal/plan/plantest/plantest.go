@@ -122,6 +122,18 @@ func Model(sections []ir.Section, groups ...ir.Group) *ir.Model {
 	return m
 }
 
+// ThreeSections is a small model over the tag groups app=a, app=b and app=c: allow sections for b
+// and c, and an isolation section. Creating it takes several writes that change evaluation, so
+// the planner wraps the change in a guard.
+func ThreeSections() *ir.Model {
+	a, b, c := TagGroup("app=a"), TagGroup("app=b"), TagGroup("app=c")
+	return Model([]ir.Section{
+		Section("np-allow/b", Rule("b/in/0", ir.ActionAllow, ir.DirectionIn, b, From(Ref(a)), TCP("80"))),
+		Section("np-allow/c", Rule("c/in/0", ir.ActionAllow, ir.DirectionIn, c, From(Ref(a), Ref(b)), TCP("80"))),
+		Section("np-isolate/x", Rule("b/iso", ir.ActionDrop, ir.DirectionIn, b), Rule("c/iso", ir.ActionDrop, ir.DirectionIn, c)),
+	}, a, b, c)
+}
+
 // DenyRules is a structurally valid stand-in for a guard: every DROP/REJECT rule of the model, as
 // is, in sections of at most 1000 rules, with the model's groups. It over-approximates the exact
 // deny projection (it ignores the ALLOW rules above a deny), which is fine wherever a test does

@@ -1,10 +1,12 @@
-package controllers
+package manager
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -14,8 +16,8 @@ func section(id, name string, tags ...nsxclient.Tag) plan.SectionState {
 }
 
 func TestResolveAnchor(t *testing.T) {
-	mine := nsxclient.Tag{Scope: plan.TagCluster, Tag: "c"}
-	theirs := nsxclient.Tag{Scope: plan.TagCluster, Tag: "other-cluster"}
+	mine := nsxclient.Tag{Scope: ownership.TagCluster, Tag: "c"}
+	theirs := nsxclient.Tag{Scope: ownership.TagCluster, Tag: "other-cluster"}
 	defaultSection := section("default", "Default Layer3 Section")
 	defaultSection.Section.IsDefault = true
 	sections := []plan.SectionState{
@@ -44,28 +46,9 @@ func TestResolveAnchor(t *testing.T) {
 		if id != tc.id || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("resolveAnchor(%q) = %q, %v; want %q, an error saying %q", tc.want, id, err, tc.id, tc.err)
 		}
-		var ce *configError
+		var ce *nsxsync.ConfigError
 		if err != nil && !errors.As(err, &ce) {
 			t.Errorf("resolveAnchor(%q): %v is not a configuration error", tc.want, err)
 		}
-	}
-}
-
-func TestIndexIDs(t *testing.T) {
-	mine := func(key string) []nsxclient.Tag {
-		return []nsxclient.Tag{{Scope: plan.TagCluster, Tag: "c"}, {Scope: plan.TagKey, Tag: key}}
-	}
-	guard := section("g-1", "guard", append(mine("guard/1"), nsxclient.Tag{Scope: plan.TagRole, Tag: plan.RoleGuard})...)
-	st := plan.State{
-		Sections: []plan.SectionState{guard, section("s-1", "a", mine("csp/a")...), section("s-2", "foreign", nsxclient.Tag{Scope: plan.TagKey, Tag: "csp/b"})},
-		NSGroups: []nsxclient.NSGroup{{ManagedResource: nsxclient.ManagedResource{ID: "g-a", Tags: mine("tag-a")}}},
-		IPSets:   []nsxclient.IPSet{{ManagedResource: nsxclient.ManagedResource{ID: "i-a", Tags: mine("ips4-a")}}},
-	}
-	sections, groups := indexIDs(&st, "c")
-	if len(sections) != 1 || sections["csp/a"] != "s-1" {
-		t.Errorf("sections %v, want only csp/a → s-1 (no guard, nothing foreign)", sections)
-	}
-	if len(groups) != 2 || groups["tag-a"] != "g-a" || groups["ips4-a"] != "i-a" {
-		t.Errorf("groups %v", groups)
 	}
 }
