@@ -57,6 +57,8 @@ type ClusterSecurityPolicySpec struct {
 	Subject Subject `json:"subject"`
 
 	// Ingress rules, evaluated in order for connections to the subject's pods; the first match decides.
+	// At most 100: a tenth of the rules of one NSX section, so that the policy fits one section even
+	// when its rules are split (address families, Pass rules, NSX's 128 references per rule).
 	//
 	// +kubebuilder:validation:MaxItems=100
 	// +listType=atomic
@@ -64,6 +66,7 @@ type ClusterSecurityPolicySpec struct {
 	Ingress []IngressRule `json:"ingress,omitempty"`
 
 	// Egress rules, evaluated in order for connections from the subject's pods; the first match decides.
+	// At most 100, as ingress.
 	//
 	// +kubebuilder:validation:MaxItems=100
 	// +listType=atomic
@@ -76,7 +79,13 @@ type ClusterSecurityPolicySpec struct {
 // +kubebuilder:validation:XValidation:rule="has(self.namespaces) != has(self.pods)",message="subject must set exactly one of namespaces or pods"
 type Subject struct {
 	// Namespaces selects every pod in the namespaces whose labels match.
+	// Label selectors take at most 16 matchLabels, 16 matchExpressions and 64 values per
+	// expression: NCP puts a pod's labels on its NSX port as tags (at most 30 per object), so a
+	// selector naming more keys than that can never match by tags.
 	//
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.size() <= 16",message="a label selector may have at most 16 matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() <= 16",message="a label selector may have at most 16 matchExpressions"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() > 16 || [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].all(i, i >= self.matchExpressions.size() || !has(self.matchExpressions[i].values) || self.matchExpressions[i].values.size() <= 64)",message="a matchExpressions entry may list at most 64 values"
 	// +optional
 	Namespaces *metav1.LabelSelector `json:"namespaces,omitempty"`
 
@@ -89,8 +98,19 @@ type Subject struct {
 // NamespacedPods selects the pods matching podSelector in the namespaces matching namespaceSelector.
 // An empty selector matches everything.
 type NamespacedPods struct {
+	// NamespaceSelector selects the namespaces (limits as for subject.namespaces).
+	//
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.size() <= 16",message="a label selector may have at most 16 matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() <= 16",message="a label selector may have at most 16 matchExpressions"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() > 16 || [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].all(i, i >= self.matchExpressions.size() || !has(self.matchExpressions[i].values) || self.matchExpressions[i].values.size() <= 64)",message="a matchExpressions entry may list at most 64 values"
 	// +required
 	NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
+
+	// PodSelector selects the pods in those namespaces (limits as for subject.namespaces).
+	//
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.size() <= 16",message="a label selector may have at most 16 matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() <= 16",message="a label selector may have at most 16 matchExpressions"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() > 16 || [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].all(i, i >= self.matchExpressions.size() || !has(self.matchExpressions[i].values) || self.matchExpressions[i].values.size() <= 64)",message="a matchExpressions entry may list at most 64 values"
 	// +required
 	PodSelector metav1.LabelSelector `json:"podSelector"`
 }
@@ -111,6 +131,7 @@ type IngressRule struct {
 	Action RuleAction `json:"action"`
 
 	// From lists the sources this rule matches; a connection matches if it comes from any of them.
+	// At most 25 (NSX allows 128 sources per rule; the compiler splits past that).
 	//
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=25
@@ -119,6 +140,7 @@ type IngressRule struct {
 	From []Peer `json:"from"`
 
 	// Ports restricts the rule to these destination ports; empty means every port and protocol.
+	// At most 25 (NSX allows 128 services per rule and 15 ports per service entry).
 	//
 	// +kubebuilder:validation:MaxItems=25
 	// +listType=atomic
@@ -147,6 +169,7 @@ type EgressRule struct {
 	Action RuleAction `json:"action"`
 
 	// To lists the destinations this rule matches; a connection matches if it goes to any of them.
+	// At most 25 (NSX allows 128 destinations per rule; the compiler splits past that).
 	//
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=25
@@ -155,6 +178,7 @@ type EgressRule struct {
 	To []Peer `json:"to"`
 
 	// Ports restricts the rule to these destination ports; empty means every port and protocol.
+	// At most 25 (NSX allows 128 services per rule and 15 ports per service entry).
 	//
 	// +kubebuilder:validation:MaxItems=25
 	// +listType=atomic
@@ -171,8 +195,12 @@ type EgressRule struct {
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.namespaces) ? 1 : 0) + (has(self.pods) ? 1 : 0) + (has(self.networks) ? 1 : 0) + (has(self.nsxGroups) ? 1 : 0) == 1",message="a peer must set exactly one of namespaces, pods, networks or nsxGroups"
 type Peer struct {
-	// Namespaces matches every pod in the namespaces whose labels match.
+	// Namespaces matches every pod in the namespaces whose labels match (limits as for
+	// subject.namespaces).
 	//
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.size() <= 16",message="a label selector may have at most 16 matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() <= 16",message="a label selector may have at most 16 matchExpressions"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.size() > 16 || [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].all(i, i >= self.matchExpressions.size() || !has(self.matchExpressions[i].values) || self.matchExpressions[i].values.size() <= 64)",message="a matchExpressions entry may list at most 64 values"
 	// +optional
 	Namespaces *metav1.LabelSelector `json:"namespaces,omitempty"`
 
@@ -181,7 +209,8 @@ type Peer struct {
 	// +optional
 	Pods *NamespacedPods `json:"pods,omitempty"`
 
-	// Networks matches these IPv4 or IPv6 CIDRs (pod IPs inside them included).
+	// Networks matches these IPv4 or IPv6 CIDRs (pod IPs inside them included). At most 25; past
+	// 16 the compiler puts them into NSX IPSets.
 	//
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=25
@@ -191,6 +220,7 @@ type Peer struct {
 
 	// NSXGroups matches the members of NSGroups that the security team keeps in NSX, by display name
 	// (for example physical database servers). microseg only references them, never changes them.
+	// At most 25 names of at most 255 characters (NSX's display name limit).
 	//
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=25

@@ -29,6 +29,13 @@ import (
 // clusterID is the demo cluster's name: NCP's ncp/cluster tag and microseg's ownership tag.
 const clusterID = "demo"
 
+// demoControllers are the kube-controller-manager controllers the demo runs: Deployments make
+// ReplicaSets make Pods; clusterrole-aggregation fills the built-in admin, edit and view roles
+// (microseg-policy-viewer included), without which a tenant bound to admin can do nothing;
+// namespace deletes what is in a deleted namespace; serviceaccount gives every namespace its
+// default service account, so tenants can create pods of their own.
+var demoControllers = []string{"deployment", "replicaset", "garbagecollector", "clusterrole-aggregation", "namespace", "serviceaccount"}
+
 // demo is everything the demo started.
 type demo struct {
 	env    *testenv.Env
@@ -58,7 +65,7 @@ func start(ctx context.Context) (*demo, error) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logFile)))
 
 	fmt.Println("demo: starting etcd, kube-apiserver and kube-controller-manager …")
-	d.env, err = testenv.Start(ctx, testenv.Options{ControllerManagerControllers: []string{"deployment", "replicaset", "garbagecollector"}})
+	d.env, err = testenv.Start(ctx, testenv.Options{ControllerManagerControllers: demoControllers})
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +233,7 @@ demo: the cluster stays up. In another shell:
   kubectl get csp
   kubectl -n z1 scale deployment service-c --replicas=3
   kubectl edit csp protect-service-d
+  kubectl --as=dev -n x1 get networkpolicies   # the tenant of the RBAC walk-through
 The DFW and the table are printed again whenever the operator changes NSX.
 Operator log: %s
 Press Ctrl-C to stop.

@@ -1,14 +1,16 @@
 // Command demo runs microseg end to end on this machine: a local control plane (etcd,
 // kube-apiserver, kube-controller-manager), the NSX Manager simulator on loopback, an NCP emulator
 // playing the node side, and the operator. It installs the admission policy of config/admission,
-// applies the reference scenario from config/samples, waits for every ClusterSecurityPolicy to be
-// Ready, prints the DFW as an NSX admin sees it and the reachability table checked against the
-// reference table (internal/reference), then stays up for kubectl until Ctrl-C
-// (with --check it exits instead: 0 if the table matches, 1 if not).
+// and config/rbac, applies the reference scenario from config/samples, waits for every
+// ClusterSecurityPolicy to be Ready, prints the DFW as an NSX admin sees it and the reachability
+// table checked against the reference table (internal/reference), walks through the README's RBAC story as a tenant, then
+// stays up for kubectl until Ctrl-C (with --check it exits instead: 0 if the table matches and the
+// walk-through behaves, 1 if not).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -18,7 +20,7 @@ import (
 )
 
 func main() {
-	check := flag.Bool("check", false, "exit after checking the table: 0 if it matches the reference table, 1 if not")
+	check := flag.Bool("check", false, "exit after the checks: 0 if the table matches the reference table and the RBAC walk-through behaves, 1 if not")
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for the scenario to become Ready")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +40,9 @@ func run(ctx context.Context, check bool, timeout time.Duration) error {
 	defer d.stop()
 
 	if err := d.installAdmission(ctx); err != nil {
+		return err
+	}
+	if err := d.installRBAC(ctx); err != nil {
 		return err
 	}
 	if err := d.applySamples(ctx); err != nil {
@@ -60,11 +65,15 @@ func run(ctx context.Context, check bool, timeout time.Duration) error {
 	} else {
 		fmt.Println("\ndemo: MISMATCH: the reachability table differs from the reference table.")
 	}
+	rbacErr := d.rbacWalkthrough(ctx, os.Stdout)
 	if check {
 		if !ok {
-			return fmt.Errorf("the table does not match")
+			return errors.Join(fmt.Errorf("the table does not match"), rbacErr)
 		}
-		return nil
+		return rbacErr
+	}
+	if rbacErr != nil {
+		fmt.Println("demo:", rbacErr)
 	}
 	d.printHowTo()
 	return d.follow(ctx)

@@ -38,6 +38,11 @@ type Flags struct {
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	MetricsBindAddress      string
+	MetricsSecure           bool
+	MetricsCertPath         string
+	MetricsCertName         string
+	MetricsCertKey          string
+	EnableHTTP2             bool
 	HealthProbeBindAddress  string
 }
 
@@ -59,7 +64,12 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	fs.BoolVar(&f.DryRun, "dry-run", false, "Compute and log the NSX changes but write nothing to NSX; policies report Programmed=False, reason DryRun.")
 	fs.BoolVar(&f.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica writes to NSX and to policy status.")
 	fs.StringVar(&f.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
-	fs.StringVar(&f.MetricsBindAddress, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
+	fs.StringVar(&f.MetricsBindAddress, "metrics-bind-address", ":8443", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
+	fs.BoolVar(&f.MetricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, only to clients whose bearer token the API server authenticates and authorizes for GET /metrics (bind them to the microseg-metrics-reader ClusterRole). --metrics-secure=false serves plain HTTP to anyone.")
+	fs.StringVar(&f.MetricsCertPath, "metrics-cert-path", "", "Directory holding the metrics endpoint's certificate and key (for example a cert-manager Secret), reloaded when they change. Default: a self-signed certificate.")
+	fs.StringVar(&f.MetricsCertName, "metrics-cert-name", DefaultMetricsCertName, "File name of the metrics certificate in --metrics-cert-path.")
+	fs.StringVar(&f.MetricsCertKey, "metrics-cert-key", DefaultMetricsKeyName, "File name of the metrics certificate's key in --metrics-cert-path.")
+	fs.BoolVar(&f.EnableHTTP2, "enable-http2", false, "Let the metrics endpoint speak HTTP/2. Off because of HTTP/2's stream cancellation and rapid reset attacks.")
 	fs.StringVar(&f.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to; 0 disables them.")
 	return f
 }
@@ -70,6 +80,11 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 	mo := ManagerOptions{
 		MetricsBindAddress:      f.MetricsBindAddress,
+		InsecureMetrics:         !f.MetricsSecure,
+		MetricsCertDir:          f.MetricsCertPath,
+		MetricsCertName:         f.MetricsCertName,
+		MetricsKeyName:          f.MetricsCertKey,
+		EnableHTTP2:             f.EnableHTTP2,
 		HealthProbeBindAddress:  f.HealthProbeBindAddress,
 		LeaderElection:          f.LeaderElect,
 		LeaderElectionNamespace: f.LeaderElectionNamespace,

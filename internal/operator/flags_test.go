@@ -36,7 +36,8 @@ func TestFlagsDefaults(t *testing.T) {
 	if opts.ClusterID != "prod" || opts.ResyncPeriod != DefaultResyncPeriod || opts.SyncDelay != DefaultSyncDelay || opts.DryRun {
 		t.Errorf("options %+v", opts)
 	}
-	if mo.MetricsBindAddress != ":8080" || mo.HealthProbeBindAddress != ":8081" || mo.LeaderElection {
+	if mo.MetricsBindAddress != ":8443" || mo.InsecureMetrics || mo.MetricsCertDir != "" || mo.EnableHTTP2 ||
+		mo.HealthProbeBindAddress != ":8081" || mo.LeaderElection {
 		t.Errorf("manager options %+v", mo)
 	}
 	if opts.NSX.InsecureSkipVerify || opts.NSX.CACertPEM != nil {

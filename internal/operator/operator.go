@@ -26,7 +26,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/controllers"
@@ -185,8 +184,17 @@ func (op *Operator) readyCheck(elected <-chan struct{}) healthz.Checker {
 // ManagerOptions configure the manager NewManager builds.
 type ManagerOptions struct {
 	// MetricsBindAddress serves /metrics; "" or "0" disables it (the zero value starts no
-	// listener, for operators started inside tests and the demo).
+	// listener, for operators started inside tests and the demo). It is served over HTTPS to
+	// authenticated and authorized scrapers only, unless InsecureMetrics (see metrics.go).
 	MetricsBindAddress string
+	// InsecureMetrics serves /metrics over plain HTTP to anyone who reaches it.
+	InsecureMetrics bool
+	// MetricsCertDir holds the metrics endpoint's certificate and key (MetricsCertName,
+	// MetricsKeyName; default tls.crt, tls.key), reloaded when they change; empty: a
+	// self-signed certificate.
+	MetricsCertDir, MetricsCertName, MetricsKeyName string
+	// EnableHTTP2 lets the metrics endpoint speak HTTP/2 (off: see metrics.go).
+	EnableHTTP2 bool
 	// HealthProbeBindAddress serves /healthz and /readyz; "" or "0" disables them.
 	HealthProbeBindAddress string
 	// LeaderElection makes exactly one replica run the sync.
@@ -209,9 +217,13 @@ func Scheme() *runtime.Scheme {
 
 // NewManager returns the manager the operator runs in.
 func NewManager(restConfig *rest.Config, mo ManagerOptions) (ctrl.Manager, error) {
+	metrics, err := metricsServerOptions(mo)
+	if err != nil {
+		return nil, err
+	}
 	return ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  Scheme(),
-		Metrics:                 metricsserver.Options{BindAddress: cmp.Or(mo.MetricsBindAddress, "0")},
+		Metrics:                 metrics,
 		HealthProbeBindAddress:  cmp.Or(mo.HealthProbeBindAddress, "0"),
 		LeaderElection:          mo.LeaderElection,
 		LeaderElectionID:        LeaderElectionID,

@@ -1,10 +1,12 @@
 package apiserver_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/yaml"
@@ -84,4 +86,20 @@ func readYAMLObjects(rel string) []*unstructured.Unstructured {
 		}
 	}
 	return objs
+}
+
+// expectRejected changes one thing of validPolicy and expects the API server to refuse the result
+// as Invalid (422) with every one of wantMessages in its error.
+func expectRejected(ctx context.Context, breakIt func(*securityv1alpha1.ClusterSecurityPolicy), wantMessages ...string) {
+	p := validPolicy("rejected")
+	breakIt(p)
+	err := admin.Create(ctx, p)
+	if err == nil {
+		_ = admin.Delete(ctx, p)
+	}
+	Expect(err).To(HaveOccurred(), "the API server accepted the policy")
+	Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
+	for _, m := range wantMessages {
+		Expect(err.Error()).To(ContainSubstring(m))
+	}
 }
