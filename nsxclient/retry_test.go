@@ -284,16 +284,20 @@ func TestUnsentRequestsAreRetriedEvenForCreates(t *testing.T) {
 func TestAttemptTimeoutIsRetriedForReadsOnly(t *testing.T) {
 	slowFirst := func() (*fakeNSX, *atomic.Int32) {
 		var count atomic.Int32
-		f := newFakeNSX(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		release := make(chan struct{})
+		f := newFakeNSX(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 			if count.Add(1) == 1 {
-				select { // hang until the client gives up on this attempt
-				case <-r.Context().Done():
+				// Hang without ever answering, even after the client gave up on this attempt:
+				// returning early would send an empty 200 that a slow client could still read.
+				select {
+				case <-release:
 				case <-time.After(5 * time.Second):
 				}
 				return
 			}
 			writeJSON(w, 200, map[string]any{"id": "x"})
 		})
+		t.Cleanup(func() { close(release) }) // runs before the server's own cleanup closes it
 		return f, &count
 	}
 	short := func(c *Config) { c.Timeout = 100 * time.Millisecond }
