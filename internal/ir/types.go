@@ -97,8 +97,8 @@ type Rule struct {
 	// Disabled rules are realized in NSX but not enforced (NSX's rule "disabled" flag): the rules
 	// of a Staged ClusterSecurityPolicy, which NSX admins can see and which take effect with one
 	// write when the policy is enforced. Backends must realize the flag; nothing else reads it.
-	Disabled bool `json:"disabled,omitempty"`
-	Origin   Origin    `json:"origin"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Origin   Origin `json:"origin"`
 	// Hash is a content hash of everything above.
 	Hash string `json:"hash"`
 }
