@@ -111,6 +111,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		retries++
 		c.log.V(1).Info("Retrying NSX request", "endpoint", r.endpoint(), "reason", decision.reason,
 			"attempt", attempts, "wait", wait.String(), "error", o.err().Error())
+		r.waitedUntil = time.Now().Add(wait)
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, c.stopped(ctx, r, o.err())
 		}
@@ -183,12 +184,13 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (o outcome) {
 		o.auth = tok
 	}
 
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.throttle.acquire(ctx, c.sleep, r.waitedUntil); err != nil {
 		if ctx.Err() != nil {
 			return outcome{final: true, finalErr: fmt.Errorf("nsx: %s %s: %w", r.method, r.shownPath(), ctx.Err())}
 		}
 		return outcome{final: true, finalErr: fmt.Errorf("nsx: %s %s: waiting for the client-side rate limiter: %w", r.method, r.shownPath(), err)}
 	}
+	defer c.throttle.release()
 	start = time.Now() // measure NSX, not our own rate limiter
 
 	attemptCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
@@ -220,6 +222,7 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (o outcome) {
 		if err == nil {
 			status = resp.StatusCode
 			if status >= 200 && status < 300 {
+				c.throttle.succeeded()
 				o.resp = &response{status: status, header: resp.Header, body: body}
 				return o
 			}
@@ -227,6 +230,9 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (o outcome) {
 			o.apiErr.Attempts = n
 			if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 				o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+				c.throttle.throttled(min(o.retryAfter, max(c.cfg.MaxRetryAfter, c.cfg.RetryMaxDelay)))
+			} else {
+				c.throttle.succeeded()
 			}
 			return o
 		}

@@ -8,18 +8,17 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"golang.org/x/time/rate"
 )
 
 // Client is a typed NSX-T Manager API client. It is safe for concurrent use; create one per NSX
 // Manager and share it, so that the rate limit and the session are shared too.
 type Client struct {
-	cfg     Config   // with defaults applied
-	baseURL *url.URL // the manager, without /api/v1
-	http    *http.Client
-	auth    authenticator
-	limiter *rate.Limiter
-	log     logr.Logger
+	cfg      Config   // with defaults applied
+	baseURL  *url.URL // the manager, without /api/v1
+	http     *http.Client
+	auth     authenticator
+	throttle *throttle
+	log      logr.Logger
 
 	// sleep and jitter are replaced in tests to observe and shorten backoff waits.
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -42,18 +41,14 @@ func New(cfg Config) (*Client, error) {
 	// a reflection-based dump of the Client cannot reach the private key.
 	cfg.ClientCertificate, cfg.GetClientCertificate = nil, nil
 
-	limit := rate.Limit(cfg.RateLimit)
-	if cfg.RateLimit < 0 {
-		limit = rate.Inf
-	}
 	c := &Client{
-		cfg:     cfg,
-		baseURL: base,
-		http:    hc,
-		limiter: rate.NewLimiter(limit, cfg.Burst),
-		log:     cfg.Logger.WithName("nsxclient"),
-		sleep:   sleepContext,
-		jitter:  randomJitter,
+		cfg:      cfg,
+		baseURL:  base,
+		http:     hc,
+		throttle: newThrottle(cfg),
+		log:      cfg.Logger.WithName("nsxclient"),
+		sleep:    sleepContext,
+		jitter:   randomJitter,
 	}
 	switch cfg.AuthMode {
 	case AuthBasic:

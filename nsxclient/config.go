@@ -29,8 +29,11 @@ const (
 
 // Defaults applied by New to zero-valued Config fields.
 const (
-	DefaultRateLimit               = 50 // requests/s; NSX's per-client limit is 100/s.
-	DefaultBurst                   = 10
+	DefaultRateLimit = 50 // requests/s; NSX's per-client limit is 100/s.
+	DefaultBurst     = 10
+	// DefaultMaxConcurrentRequests is a quarter of NSX's per-client concurrency limit (40): NCP
+	// and other tools often share the account.
+	DefaultMaxConcurrentRequests   = 10
 	DefaultMaxRetries              = 8
 	DefaultRetryBaseDelay          = 500 * time.Millisecond
 	DefaultRetryMaxDelay           = 5 * time.Second
@@ -78,6 +81,13 @@ type Config struct {
 	RateLimit float64
 	// Burst is the number of requests that may be sent at once above RateLimit (default 10).
 	Burst int
+	// The rate adapts to NSX: a 429 or 503 halves it (down to 1 request/s) and pauses every
+	// request for the Retry-After NSX gives; each second without throttling gives back a
+	// twentieth of RateLimit. Client.Throttling reports the current rate.
+
+	// MaxConcurrentRequests caps the requests in flight at once (default 10; negative: no cap).
+	// NSX refuses a client's requests past 40 in flight (429) and the manager's past 199 (503).
+	MaxConcurrentRequests int
 
 	// MaxRetries is how many times a failed request is retried (default 8; negative: never).
 	MaxRetries int
@@ -126,6 +136,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Burst <= 0 {
 		c.Burst = DefaultBurst
+	}
+	switch {
+	case c.MaxConcurrentRequests == 0:
+		c.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	case c.MaxConcurrentRequests < 0:
+		c.MaxConcurrentRequests = 0
 	}
 	if c.MaxRetries == 0 {
 		c.MaxRetries = DefaultMaxRetries
@@ -221,11 +237,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("nsxclient.Config{Host: %q, AuthMode: %q, Credentials: %s, CACertPEM: %d bytes, "+
 		"ClientCertificate: %s, GetClientCertificate: %s, InsecureSkipVerify: %t, AllowInsecureHTTP: %t, "+
-		"RateLimit: %g, Burst: %d, MaxRetries: %d, RetryBaseDelay: %s, RetryMaxDelay: %s, MaxRetryAfter: %s, "+
+		"RateLimit: %g, Burst: %d, MaxConcurrentRequests: %d, MaxRetries: %d, RetryBaseDelay: %s, RetryMaxDelay: %s, MaxRetryAfter: %s, "+
 		"Timeout: %s, Transport: %s, UserAgent: %q, AllowOverwrite: %t, Observer: %s}",
 		c.Host, string(c.AuthMode), set(c.Credentials != nil), len(c.CACertPEM),
 		set(c.ClientCertificate != nil), set(c.GetClientCertificate != nil), c.InsecureSkipVerify, c.AllowInsecureHTTP,
-		c.RateLimit, c.Burst, c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter,
+		c.RateLimit, c.Burst, c.MaxConcurrentRequests, c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter,
 		c.Timeout, set(c.Transport != nil), c.UserAgent, c.AllowOverwrite, set(c.Observer != nil))
 }
 

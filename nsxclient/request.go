@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // API base paths under Config.Host. One manager serves both APIs over one HTTP service (same
@@ -35,6 +36,9 @@ type request struct {
 	body   []byte
 	// contentType of body; JSON unless set.
 	contentType string
+	// waitedUntil is when this request's last retry wait ended: a Retry-After pause that ends no
+	// later was already honoured by that wait and is not waited for twice.
+	waitedUntil time.Time
 
 	// replaySafe marks requests that may be sent again even though NSX may already have applied
 	// them, because applying them twice has the same effect as once or fails harmlessly:
