@@ -65,6 +65,11 @@ type Config struct {
 	// only these CAs are trusted (not the system roots): NSX managers usually have self-signed
 	// or private-CA certificates, and pinning the CA is the point of setting it.
 	CACertPEM []byte
+	// GetCACertPEM, if set, is asked for the CA bundle at each new TLS connection instead of
+	// CACertPEM, so that a rotated CA (the manager's certificate re-issued by a new CA) is trusted
+	// without a restart. Returning an error or no certificate fails the handshake. Only its CAs
+	// are trusted, as with CACertPEM.
+	GetCACertPEM func() ([]byte, error)
 	// ClientCertificate is presented to NSX during the TLS handshake (required for
 	// AuthClientCert unless GetClientCertificate is set).
 	ClientCertificate *tls.Certificate
@@ -221,8 +226,11 @@ func (c Config) validate() (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("nsxclient: unknown AuthMode %q: use Basic, Session or ClientCert", string(c.AuthMode))
 	}
-	if c.Transport != nil && (len(c.CACertPEM) > 0 || c.ClientCertificate != nil || c.GetClientCertificate != nil || c.InsecureSkipVerify) {
-		return nil, errors.New("nsxclient: Config.Transport cannot be combined with CACertPEM, ClientCertificate, GetClientCertificate or InsecureSkipVerify: configure TLS on the Transport instead")
+	if c.Transport != nil && (len(c.CACertPEM) > 0 || c.GetCACertPEM != nil || c.ClientCertificate != nil || c.GetClientCertificate != nil || c.InsecureSkipVerify) {
+		return nil, errors.New("nsxclient: Config.Transport cannot be combined with CACertPEM, GetCACertPEM, ClientCertificate, GetClientCertificate or InsecureSkipVerify: configure TLS on the Transport instead")
+	}
+	if c.GetCACertPEM != nil && (len(c.CACertPEM) > 0 || c.InsecureSkipVerify) {
+		return nil, errors.New("nsxclient: Config.GetCACertPEM cannot be combined with CACertPEM or InsecureSkipVerify: it replaces CACertPEM, and it means to verify")
 	}
 	return u, nil
 }
@@ -235,11 +243,11 @@ func (c Config) String() string {
 		}
 		return "<unset>"
 	}
-	return fmt.Sprintf("nsxclient.Config{Host: %q, AuthMode: %q, Credentials: %s, CACertPEM: %d bytes, "+
+	return fmt.Sprintf("nsxclient.Config{Host: %q, AuthMode: %q, Credentials: %s, CACertPEM: %d bytes, GetCACertPEM: %s, "+
 		"ClientCertificate: %s, GetClientCertificate: %s, InsecureSkipVerify: %t, AllowInsecureHTTP: %t, "+
 		"RateLimit: %g, Burst: %d, MaxConcurrentRequests: %d, MaxRetries: %d, RetryBaseDelay: %s, RetryMaxDelay: %s, MaxRetryAfter: %s, "+
 		"Timeout: %s, Transport: %s, UserAgent: %q, AllowOverwrite: %t, Observer: %s}",
-		c.Host, string(c.AuthMode), set(c.Credentials != nil), len(c.CACertPEM),
+		c.Host, string(c.AuthMode), set(c.Credentials != nil), len(c.CACertPEM), set(c.GetCACertPEM != nil),
 		set(c.ClientCertificate != nil), set(c.GetClientCertificate != nil), c.InsecureSkipVerify, c.AllowInsecureHTTP,
 		c.RateLimit, c.Burst, c.MaxConcurrentRequests, c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter,
 		c.Timeout, set(c.Transport != nil), c.UserAgent, c.AllowOverwrite, set(c.Observer != nil))

@@ -228,3 +228,78 @@ func TestConfigValidation(t *testing.T) {
 		t.Errorf("url with a path prefix = %s", got)
 	}
 }
+
+// The CA bundle is asked for at each new connection: a manager certificate re-issued by a new CA
+// is trusted once the bundle names that CA, without a new client.
+func TestRotatedCAIsTrustedWithoutANewClient(t *testing.T) {
+	oldCA, newCA := testcerts.NewCA(t, "old-ca"), testcerts.NewCA(t, "new-ca")
+	var serving atomic.Pointer[tls.Certificate]
+	oldCert, newCert := oldCA.Server(t, "nsx"), newCA.Server(t, "nsx")
+	serving.Store(&oldCert)
+	var seen atomic.Int32
+	srv := httptest.NewUnstartedServer(okHandler(&seen))
+	srv.Config.ErrorLog = quietLog // handshakes with an untrusted certificate fail on purpose
+	// GetConfigForClient, not GetCertificate: a client dialing an IP address sends no SNI, and
+	// then crypto/tls serves Certificates (which httptest fills) without asking GetCertificate.
+	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*serving.Load()}}, nil
+	}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	var bundle atomic.Pointer[[]byte]
+	bundle.Store(&oldCA.PEM)
+	c, err := New(Config{Host: srv.URL, Credentials: StaticCredentials(testUser, testPassword), RateLimit: -1,
+		RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Millisecond,
+		GetCACertPEM: func() ([]byte, error) { return *bundle.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("with the CA that signed the manager's certificate: %v", err)
+	}
+
+	// The manager gets a certificate from a new CA; the client does not trust it yet.
+	serving.Store(&newCert)
+	srv.CloseClientConnections()
+	before := seen.Load()
+	if err := c.Ping(ctx); err == nil || !strings.Contains(err.Error(), "not trusted") {
+		t.Fatalf("a certificate from a CA outside the bundle was accepted: %v", err)
+	}
+	if seen.Load() != before {
+		t.Fatal("a request reached the server over an unverified connection")
+	}
+
+	// The bundle is rotated (a re-mounted Secret): the next connection trusts the new CA.
+	bundle.Store(&newCA.PEM)
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("after the CA bundle was rotated: %v", err)
+	}
+
+	// The name is still checked: a certificate of the new CA for another host is refused.
+	other, err := newCA.CA.Server("elsewhere", "nsx.elsewhere.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving.Store(&other)
+	srv.CloseClientConnections()
+	if err := c.Ping(ctx); err == nil {
+		t.Fatal("a certificate for another host name was accepted")
+	}
+}
+
+func TestGetCACertPEMRefusesContradictions(t *testing.T) {
+	get := func() ([]byte, error) { return nil, nil }
+	base := Config{Host: "https://nsx.example.com", Credentials: StaticCredentials(testUser, testPassword), GetCACertPEM: get}
+	for name, mutate := range map[string]func(*Config){
+		"with CACertPEM":          func(c *Config) { c.CACertPEM = []byte("x") },
+		"with InsecureSkipVerify": func(c *Config) { c.InsecureSkipVerify = true },
+	} {
+		cfg := base
+		mutate(&cfg)
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "GetCACertPEM") {
+			t.Errorf("%s: want an error naming GetCACertPEM, got %v", name, err)
+		}
+	}
+}

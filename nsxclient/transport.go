@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 )
 
 // maxIdleConnsPerHost is raised from net/http's default of 2: with 50 requests/s from several
@@ -38,6 +39,17 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 		}
 		tc.RootCAs = pool
 	}
+	if cfg.GetCACertPEM != nil {
+		// crypto/tls verifies against a fixed RootCAs. To trust the CA bundle current at each
+		// handshake, its own verification is replaced by the same one (chain to one of those
+		// CAs, name of the server) done in VerifyConnection with the bundle of the moment.
+		tc.InsecureSkipVerify = true
+		u, err := url.Parse(cfg.Host)
+		if err != nil {
+			return nil, errors.New("nsxclient: Config.Host is not a valid URL")
+		}
+		tc.VerifyConnection = verifyWithCurrentCAs(cfg.GetCACertPEM, u.Hostname())
+	}
 	if cfg.InsecureSkipVerify {
 		tc.InsecureSkipVerify = true // explicit, documented opt-in for labs
 	}
@@ -67,3 +79,28 @@ func sameHostRedirectsOnly(req *http.Request, via []*http.Request) error {
 type redirectError string
 
 func (e redirectError) Error() string { return string(e) }
+
+// verifyWithCurrentCAs verifies the server's chain against the CA bundle get returns now, and its
+// name against host (the manager's, from Config.Host: with InsecureSkipVerify set, crypto/tls does
+// not fill ConnectionState.ServerName for an IP address), as crypto/tls would against RootCAs.
+func verifyWithCurrentCAs(get func() ([]byte, error), host string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		bundle, err := get()
+		if err != nil {
+			return fmt.Errorf("nsxclient: reading the CA bundle that signs the NSX Manager certificate: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(bundle) {
+			return errors.New("nsxclient: the CA bundle holds no PEM-encoded certificate: pass the CA bundle that signed the NSX Manager certificate")
+		}
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("nsxclient: the NSX Manager sent no certificate")
+		}
+		opts := x509.VerifyOptions{Roots: roots, DNSName: host, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		_, err = cs.PeerCertificates[0].Verify(opts)
+		return err
+	}
+}

@@ -135,11 +135,11 @@ func (f *Flags) nsxConfig(log logr.Logger) (nsxclient.Config, error) {
 		if f.NSXInsecureSkipVerify {
 			return cfg, errors.New("--nsx-ca-file and --nsx-insecure-skip-verify contradict each other: keep --nsx-ca-file")
 		}
-		pem, err := os.ReadFile(f.NSXCAFile)
+		bundle, err := NewCABundle(f.NSXCAFile, 0, log.WithName("nsx-ca-file"))
 		if err != nil {
-			return cfg, fmt.Errorf("--nsx-ca-file: %w", err)
+			return cfg, err
 		}
-		cfg.CACertPEM = pem
+		cfg.GetCACertPEM = bundle.PEM
 	}
 	if (f.NSXClientCert == "") != (f.NSXClientKey == "") {
 		return cfg, errors.New("--nsx-client-cert and --nsx-client-key go together: set both or neither")

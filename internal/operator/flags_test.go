@@ -92,6 +92,7 @@ func TestFlagsErrorsSayWhatToDo(t *testing.T) {
 		{append(base, "--nsx-auth=cert", "--nsx-client-cert=/x.crt", "--nsx-client-key=/x.key"), "/x.crt"},
 		{append(base, "--nsx-credentials-dir=/c", "--nsx-ca-file="+ca, "--nsx-insecure-skip-verify"), "contradict"},
 		{append(base, "--nsx-credentials-dir=/c", "--nsx-ca-file="+filepath.Join(dir, "missing.pem")), "--nsx-ca-file"},
+		{append(base, "--nsx-credentials-dir=/c", "--nsx-ca-file="+ca), "holds no PEM-encoded certificate"},
 	} {
 		_, _, err := parseFlags(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
