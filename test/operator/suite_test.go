@@ -8,6 +8,7 @@ package operator_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,6 +60,8 @@ var (
 	op       *runningOperator
 	// operatorConfig authenticates as the operator's service account.
 	operatorConfig *rest.Config
+	// operatorLogs is everything the operators of the suite logged.
+	operatorLogs simnsx.SyncBuffer
 	// syncsAtStart is nsxsync.Syncs() before the first operator started.
 	syncsAtStart int64
 )
@@ -72,7 +75,8 @@ func TestOperator(t *testing.T) {
 }
 
 var _ = BeforeSuite(func(ctx context.Context) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	// The log also goes to operatorLogs, which secrets_test.go searches for credentials.
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &operatorLogs)), zap.UseDevMode(true)))
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	// Eventually(ctx, …) would otherwise wait as long as the spec's context lives: forever.
