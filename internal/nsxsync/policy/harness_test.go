@@ -23,6 +23,7 @@ import (
 // inspect each intermediate DFW state.
 type env struct {
 	t      *testing.T
+	nsx    *simnsx.NSX
 	sim    *nsxsim.Server
 	client *nsxclient.Client
 	ctx    context.Context
@@ -41,13 +42,15 @@ func newEnv(t *testing.T, simOpts nsxsim.Options) *env {
 		simOpts.Seed = 3
 	}
 	nsx := simnsx.StartT(t, simnsx.Options{
+		User:            "admin",
+		Password:        "Admin-secret-1",
 		Sim:             simOpts,
 		ClientTransport: func(base http.RoundTripper) http.RoundTripper { return &writeHook{base: base, e: e} },
 		Client: func(c *nsxclient.Config) {
 			c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter = 2, time.Millisecond, 2*time.Millisecond, 5*time.Millisecond
 		},
 	})
-	e.sim, e.client = nsx.Sim, nsx.Client
+	e.nsx, e.sim, e.client = nsx, nsx.Sim, nsx.Client
 	return e
 }
 
@@ -188,4 +191,9 @@ func (e *env) stats() (calls, writes int64) {
 	s := e.sim.Stats()
 	e.sim.ResetStats()
 	return s.Calls, s.Writes
+}
+
+// simnsxClient is a client of the same simulator with other credentials.
+func simnsxClient(e *env, user, password string) (*nsxclient.Client, error) {
+	return e.nsx.NewClient(func(c *nsxclient.Config) { c.Credentials = nsxclient.StaticCredentials(user, password) })
 }
