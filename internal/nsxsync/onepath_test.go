@@ -21,6 +21,7 @@ const module = "github.com/microseg/microseg/"
 var entryPoints = map[string][]string{
 	module + "internal/plan":  {"Compute", "GuardFor"},
 	module + "internal/apply": nil, // the whole package
+	module + "internal/nsxsync/policy": {"Compute"},
 }
 
 // allowed are the directories (from the repository root) that may use them.
