@@ -19,8 +19,8 @@ const module = "github.com/microseg/microseg/"
 // backends and their own packages may use them. Anything else that reads, plans and applies is
 // a second orchestration.
 var entryPoints = map[string][]string{
-	module + "internal/plan":  {"Compute", "GuardFor"},
-	module + "internal/apply": nil, // the whole package
+	module + "internal/plan":           {"Compute", "GuardFor"},
+	module + "internal/apply":          nil, // the whole package
 	module + "internal/nsxsync/policy": {"Compute"},
 }
 

@@ -251,4 +251,3 @@ func verdictsOnPolicyAlone(t *testing.T, w pipeline.World, m *ir.Model) map[flow
 	}
 	return x.verdicts()
 }
-
