@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	dto "github.com/prometheus/client_model/go"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
@@ -239,7 +240,8 @@ func policyWrites() int64 {
 // policyReads counts the hierarchical reads of the Policy tree (every sync makes one).
 func policyReads() int64 { return sim.Stats().Endpoints["GET /policy/api/v1/infra"].Calls }
 
-// labelled reads a gauge with one label value from controller-runtime's registry.
+// labelled reads a counter or gauge from controller-runtime's registry: the series whose label has
+// that value (label "": the first series).
 func labelled(name, label, value string) float64 {
 	families, err := metrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
@@ -248,13 +250,16 @@ func labelled(name, label, value string) float64 {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value && m.GetGauge() != nil {
-					return m.GetGauge().GetValue()
-				}
+			if label != "" && !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == label && l.GetValue() == value }) {
+				continue
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
 			}
 		}
 	}
 	return 0
 }
-

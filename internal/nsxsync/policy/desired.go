@@ -55,7 +55,7 @@ func realize(cfg Config, m *ir.Model, st *State, mode groupMode) (*desired, erro
 	if err != nil {
 		return nil, err
 	}
-	r.markIncomplete(order)
+	r.externals.Incomplete(r.groups, order, r.incomplete)
 	d := &desired{}
 	slots := slotsByKey(st)
 	for _, key := range order {

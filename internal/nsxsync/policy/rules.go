@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/microseg/microseg/internal/extgroup"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/ownership"
@@ -36,43 +37,13 @@ type realizer struct {
 	cluster    string
 	groups     map[string]*ir.Group
 	paths      map[string]string // model group key → path
-	externals  map[string][]string
+	externals  extgroup.Names
 	incomplete map[string]string // nested groups missing an external member (transitively), with why
 	problems   map[nsxsync.Problem]bool
 }
 
 // external resolves the display name of a group microseg does not own to its path.
-func (r *realizer) external(name string) (string, string) {
-	switch paths := r.externals[name]; len(paths) {
-	case 0:
-		return "", fmt.Sprintf("NSX group %q does not exist", name)
-	case 1:
-		return paths[0], ""
-	default:
-		return "", fmt.Sprintf("NSX group name %q is ambiguous (%d groups: %s)", name, len(paths), strings.Join(paths, ", "))
-	}
-}
-
-// markIncomplete records the nested groups that lack an external member, members before the
-// groups that contain them (order).
-func (r *realizer) markIncomplete(order []string) {
-	for _, key := range order {
-		g := r.groups[key]
-		if g.Kind != ir.KindNestedGroup {
-			continue
-		}
-		for _, name := range g.ExternalMembers {
-			if _, why := r.external(name); why != "" {
-				r.incomplete[key] = why
-			}
-		}
-		for _, m := range g.Members {
-			if why, bad := r.incomplete[m]; bad {
-				r.incomplete[key] = why
-			}
-		}
-	}
-}
+func (r *realizer) external(name string) (string, string) { return r.externals.Resolve(name) }
 
 // rule realizes one IR rule; keep is false when the fail-closed policy leaves it out (an allow
 // over a group that does not exist allows nothing). Problems are recorded when report is set.
@@ -133,10 +104,8 @@ func orAny(list []string) []string {
 	return list
 }
 
-// refs realizes one reference list under the fail-closed policy of the Manager backend (see
-// internal/plan/realize.go): an unresolvable foreign group makes an allow match less (nothing,
-// when the list is excluded or has nothing left) and a deny match more (everything, when the list
-// is plain; "not in" the rest, when excluded). nothing says the rule matches nothing.
+// refs realizes one reference list under the fail-closed policy (internal/extgroup). nothing
+// says the rule matches nothing.
 func (r *realizer) refs(in []ir.Ref, excluded, allow bool, fail func(string)) (out []string, outExcluded, nothing bool, err error) {
 	unresolved := false
 	for _, ref := range in {
@@ -165,19 +134,8 @@ func (r *realizer) refs(in []ir.Ref, excluded, allow bool, fail func(string)) (o
 			return nil, false, false, fmt.Errorf("policy backend: empty reference")
 		}
 	}
-	if !unresolved {
-		return out, excluded, false, nil
-	}
-	switch {
-	case allow && (excluded || len(out) == 0):
-		return nil, false, true, nil
-	case allow:
-		return out, false, false, nil
-	case !excluded:
-		return nil, false, false, nil
-	default:
-		return out, len(out) > 0, false, nil
-	}
+	out, outExcluded, nothing = extgroup.FailClosed(out, excluded, allow, unresolved)
+	return out, outExcluded, nothing, nil
 }
 
 // serviceEntries realizes inline services; none means every protocol.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microseg/microseg/internal/extgroup"
 	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -131,8 +132,8 @@ func sortedRules(in []nsxclient.PolicyRule) []nsxclient.PolicyRule {
 }
 
 // externalGroups maps the display names of the groups microseg does not own to their paths.
-func (s *State) externalGroups() map[string][]string {
-	out := map[string][]string{}
+func (s *State) externalGroups() extgroup.Names {
+	out := extgroup.Names{}
 	for _, id := range slices.Sorted(maps.Keys(s.groups)) {
 		g := s.groups[id]
 		if !g.owned {
