@@ -156,8 +156,11 @@ func verdictsOf(t *testing.T, m *ir.Model) map[flow]bool {
 
 func TestInvariantHoldsAfterEveryWrite(t *testing.T) {
 	seeds := 200
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		seeds = 30
+	case raceEnabled:
+		seeds = 120
 	}
 	guarded, multi, drifted := 0, 0, 0
 	for seed := range seeds {
