@@ -209,7 +209,7 @@ func TestMigrationNeverExposesAFlow(t *testing.T) {
 				}
 			}
 			var res nsxsync.Result
-			for i := 0; i < 4 && !(res.Converged && res.Writes == 0); i++ {
+			for i := 0; i < 4 && (!res.Converged || res.Writes != 0); i++ {
 				if res, err = nsxsync.Sync(ctx, b, newM, nsxsync.Options{}); err != nil {
 					t.Fatal(err)
 				}

@@ -86,7 +86,7 @@ func (b *Backend) patch(ctx context.Context, c call, res *nsxsync.ApplyResult) e
 		t, rerr := b.readTree(ctx, nsxclient.ResourceSecurityPolicy, nsxclient.ResourceRule, nsxclient.ResourceGroup)
 		res.Reads++
 		if rerr != nil {
-			return fmt.Errorf("%w (and re-reading after it: %v)", err, rerr)
+			return fmt.Errorf("%w (and re-reading after it: %w)", err, rerr)
 		}
 		st := newState(b.cfg.ClusterID, b.cfg.Domain, t.policies, t.rules, t.groups)
 		if children, err = refreshRevisions(children, st); err != nil {

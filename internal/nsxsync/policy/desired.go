@@ -82,9 +82,7 @@ func realize(cfg Config, m *ir.Model, st *State, mode groupMode) (*desired, erro
 		seen[p.id] = true
 		d.policies = append(d.policies, p)
 	}
-	for _, pr := range slices.Collect(maps.Keys(r.problems)) {
-		d.problems = append(d.problems, pr)
-	}
+	d.problems = append(d.problems, slices.Collect(maps.Keys(r.problems))...)
 	sortProblems(d.problems)
 	return d, nil
 }

@@ -76,7 +76,6 @@ type desiredGroup struct {
 	path    string
 	body    nsxclient.PolicyGroup
 	members []string // keys of the model groups it nests
-	guard   bool
 }
 
 // groupBody is the group microseg writes for IR group g at id.

@@ -17,7 +17,7 @@ func assignNumbers(band Band, current []int64, ok []bool, taken map[int64]bool) 
 	n := len(current)
 	out := make([]int64, n)
 	kept := keptInOrder(band, current, ok, taken)
-	prev := int64(band.Lo - 1)
+	prev := band.Lo - 1
 	prevIdx := -1
 	fill := func(from, to int, hi int64) bool { // items from..to-1 strictly between prev and hi
 		nums, fits := spread(prev, hi, to-from, taken)
