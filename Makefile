@@ -71,7 +71,8 @@ test: ## Run every test: unit, fuzz seeds, golden, simulator and envtest suites 
 	@# Differential conformance against kube-network-policies: its own module (see its README).
 	cd test/conformance && $(GO) vet ./... && $(GO) test -timeout $(TEST_TIMEOUT) $(GOTEST_FLAGS) ./...
 	hack/test-verify-gen.sh
-	$(MAKE) --no-print-directory demo-check
+	$(MAKE) --no-print-directory demo-check NSX_API=manager
+	$(MAKE) --no-print-directory demo-check NSX_API=policy
 
 ##@ Build
 
@@ -84,11 +85,15 @@ build: ## Build the operator and the CLIs into bin/.
 run: ## Run the operator against the cluster in $$KUBECONFIG (see README for the NSX flags).
 	$(GO) run . $(ARGS)
 
+# NSX_API=policy runs the demo with NCP (the emulator) in Policy mode: the operator, on --nsx-api
+# auto, follows it onto the NSX Policy API.
+NSX_API ?= manager
+
 .PHONY: demo
-demo: ## The reference scenario end to end (control plane, NSX simulator, NCP emulator, operator); stays up until Ctrl-C.
+demo: ## The reference scenario end to end (control plane, NSX simulator, NCP emulator, operator); stays up until Ctrl-C. NSX_API=policy: on the Policy API.
 	@# kubectl is built too (once), so that you can use the demo cluster.
-	KUBEBUILDER_ASSETS=$$(COMPONENTS="etcd kube-apiserver kube-controller-manager kubectl" $(CONTROLPLANE)) $(GO) run ./cmd/demo $(ARGS)
+	KUBEBUILDER_ASSETS=$$(COMPONENTS="etcd kube-apiserver kube-controller-manager kubectl" $(CONTROLPLANE)) $(GO) run ./cmd/demo --nsx-api=$(NSX_API) $(ARGS)
 
 .PHONY: demo-check
-demo-check: ## Run the demo once and exit 0 only if the reachability table matches the reference table.
-	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) run ./cmd/demo --check $(ARGS)
+demo-check: ## Run the demo once and exit 0 only if the reachability table matches the reference table (NSX_API=policy: on the Policy API).
+	KUBEBUILDER_ASSETS=$$($(CONTROLPLANE)) $(GO) run ./cmd/demo --check --nsx-api=$(NSX_API) $(ARGS)

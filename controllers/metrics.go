@@ -33,7 +33,7 @@ var (
 	}, []string{"endpoint", "method", "code"})
 	ownedObjects = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "microseg_owned_objects",
-		Help: "Objects in NSX that carry this cluster's microseg ownership tag, as of the last successful NSX read, by kind: section, rule, nsgroup, ipset.",
+		Help: "Objects in NSX that carry this cluster's microseg ownership tag, as of the last successful NSX read, by kind: section, rule, nsgroup, ipset (Manager API); securitypolicy, rule, group (Policy API).",
 	}, []string{"kind"})
 	driftRepairs = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "microseg_drift_repairs_total",
@@ -65,10 +65,14 @@ func ObserveNSXCall(ci nsxclient.CallInfo) {
 	nsxCalls.WithLabelValues(endpoint, ci.Method, code).Inc()
 }
 
-// recordOwned sets microseg_owned_objects from the owned-object index of a state read from NSX.
+// recordOwned sets microseg_owned_objects from the owned-object index of a state read from NSX:
+// the Manager API's kinds always, and whatever kinds the backend counts (the Policy API's).
 func recordOwned(x *ownership.Index) {
 	counts := x.Counts()
 	for _, kind := range []string{ownership.KindSection, ownership.KindRule, ownership.KindNSGroup, ownership.KindIPSet} {
 		ownedObjects.WithLabelValues(kind).Set(float64(counts[kind]))
+	}
+	for kind, n := range counts {
+		ownedObjects.WithLabelValues(kind).Set(float64(n))
 	}
 }

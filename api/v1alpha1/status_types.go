@@ -32,8 +32,9 @@ type ClusterSecurityPolicyStatus struct {
 
 // RealizedState is what a ClusterSecurityPolicy became in NSX.
 type RealizedState struct {
-	// SectionIDs are the NSX firewall sections holding this policy's rules, in evaluation order.
-	// A policy is split over several sections only past NSX's 1,000 rules per section.
+	// SectionIDs name what holds this policy's rules in NSX, in evaluation order: firewall
+	// section ids on the Manager API, security policy paths (/infra/domains/…/security-policies/…)
+	// on the Policy API. A policy is split over several only past NSX's 1,000 rules per section.
 	//
 	// +kubebuilder:validation:MaxItems=64
 	// +listType=atomic
@@ -44,12 +45,14 @@ type RealizedState struct {
 	// +optional
 	RuleCount int32 `json:"ruleCount,omitempty"`
 
-	// GroupCount is the number of NSX groups (NSGroups and IPSets) its rules reference.
+	// GroupCount is the number of NSX groups (NSGroups and IPSets, or Policy groups) its rules
+	// reference.
 	// Groups are shared by content with other policies.
 	// +optional
 	GroupCount int32 `json:"groupCount,omitempty"`
 
-	// GroupIDs are the ids of those NSX groups, sorted; at most 256 are listed.
+	// GroupIDs name those NSX groups, sorted (ids on the Manager API, group paths on the Policy
+	// API); at most 256 are listed.
 	//
 	// +kubebuilder:validation:MaxItems=256
 	// +listType=atomic

@@ -45,15 +45,16 @@ type demo struct {
 	k8s    client.Client
 	emu    *ncpemu.Emulator
 	op     *operator.Operator
+	api    string // the NSX API NCP runs in (the operator follows with --nsx-api auto)
 	dir    string // CA and credentials files
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func start(ctx context.Context) (*demo, error) {
+func start(ctx context.Context, api string) (*demo, error) {
 	// The operator and the emulator log through controller-runtime; keep the terminal for the
 	// demo's own output and send their logs to a file.
-	d := &demo{done: make(chan error, 1)}
+	d := &demo{done: make(chan error, 1), api: api}
 	var err error
 	if d.dir, err = os.MkdirTemp("", "microseg-demo-"); err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func (d *demo) startOperator(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.emu, err = ncpemu.New(ncpemu.Config{ClusterName: clusterID}, d.nsx); err != nil {
+	if d.emu, err = ncpemu.New(ncpemu.Config{ClusterName: clusterID, API: d.api}, d.nsx); err != nil {
 		return err
 	}
 	if err := d.emu.SetupWithManager(mgr); err != nil {
@@ -139,6 +140,10 @@ func (d *demo) startOperator(ctx context.Context) error {
 		ClusterID:    clusterID,
 		NSX:          d.nsxConfig(d.srv.ClientConfig(), filepath.Join(d.dir, "nsx-credentials")),
 		ResyncPeriod: 30 * time.Second,
+		// auto, as in production: until NCP wired the first pod, the operator cannot tell the
+		// API and retries, so the backoff stays short here.
+		NSXAPI:        "auto",
+		RetryMaxDelay: 5 * time.Second,
 	})
 	if err != nil {
 		return err
@@ -146,7 +151,7 @@ func (d *demo) startOperator(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
 	go func() { d.done <- mgr.Start(runCtx) }()
-	fmt.Println("demo: operator and NCP emulator started")
+	fmt.Printf("demo: operator (--nsx-api auto) and NCP emulator (%s mode) started\n", d.api)
 	return nil
 }
 
@@ -263,7 +268,7 @@ func (d *demo) follow(ctx context.Context) error {
 			last = w
 			var buf bytes.Buffer
 			fmt.Fprintf(&buf, "\n==== NSX changed (%s) ====\n", time.Now().Format(time.TimeOnly))
-			if err := printDFW(ctx, &buf, d.nsx, clusterID); err != nil {
+			if err := d.printDFW(ctx, &buf); err != nil {
 				return err
 			}
 			pods, err := d.pods(ctx)

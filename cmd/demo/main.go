@@ -17,14 +17,21 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/microseg/microseg/internal/ncpemu"
 )
 
 func main() {
 	check := flag.Bool("check", false, "exit after the checks: 0 if the table matches the reference table and the RBAC walk-through behaves, 1 if not")
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for the scenario to become Ready")
+	api := flag.String("nsx-api", ncpemu.APIManager, "the NSX API NCP runs in (manager: pods get logical ports; policy: segment ports); the operator runs with --nsx-api auto and follows it")
 	flag.Parse()
+	if *api != ncpemu.APIManager && *api != ncpemu.APIPolicy {
+		fmt.Fprintf(os.Stderr, "demo: --nsx-api %q: use manager or policy\n", *api)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *check, *timeout)
+	err := run(ctx, *check, *timeout, *api)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -32,8 +39,8 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, check bool, timeout time.Duration) error {
-	d, err := start(ctx)
+func run(ctx context.Context, check bool, timeout time.Duration, api string) error {
+	d, err := start(ctx, api)
 	if err != nil {
 		return err
 	}
@@ -53,7 +60,8 @@ func run(ctx context.Context, check bool, timeout time.Duration) error {
 	if err := d.waitReady(waitCtx); err != nil {
 		return err
 	}
-	if err := printDFW(ctx, os.Stdout, d.nsx, clusterID); err != nil {
+	fmt.Printf("demo: the operator found NCP's pod ports and programs NSX through the %s API (metric microseg_nsx_api)\n", chosenAPI())
+	if err := d.printDFW(ctx, os.Stdout); err != nil {
 		return err
 	}
 	ok, err := d.tableWhenSettled(waitCtx)

@@ -27,7 +27,11 @@ type Config struct {
 	// collection only ever touches ports carrying this value, so two emulators (or a real NCP)
 	// can share one NSX manager.
 	ClusterName string
-	// LogicalSwitchID is the NSX logical switch the pod ports are created on.
+	// API is the NSX API NCP runs in: APIManager (default; logical ports) or APIPolicy (segment
+	// ports).
+	API string
+	// LogicalSwitchID is the NSX logical switch (Manager mode) or segment (Policy mode) the pod
+	// ports are created on.
 	LogicalSwitchID string
 	// NodeName is the virtual node every pod is bound to.
 	NodeName string
@@ -47,6 +51,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.ClusterName == "" {
 		c.ClusterName = DefaultClusterName
+	}
+	if c.API == "" {
+		c.API = APIManager
 	}
 	if c.LogicalSwitchID == "" {
 		c.LogicalSwitchID = DefaultLogicalSwitchID
@@ -74,6 +81,9 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	var errs []error
+	if c.API != APIManager && c.API != APIPolicy {
+		errs = append(errs, fmt.Errorf("API %q: use %q or %q", c.API, APIManager, APIPolicy))
+	}
 	if !c.NodeIPv4.Is4() {
 		errs = append(errs, fmt.Errorf("NodeIPv4 %s is not an IPv4 address", c.NodeIPv4))
 	}

@@ -12,7 +12,9 @@
 //     (dual stack), and reports the pod Running and Ready with all containers started;
 //   - it creates, updates and deletes the pod's logical port in NSX exactly as NCP tags it (see
 //     internal/ncptags: every label, reserved-looking keys such as ncp/project included), and holds
-//     the pod with a finalizer until the port is gone;
+//     the pod with a finalizer until the port is gone; in Policy mode (Config.API = APIPolicy, NCP's
+//     policy_nsxapi) the port is a segment port on a segment tagged ncp/cluster, id = the pod's UID,
+//     with the same tags (portapi.go says why that layout);
 //   - at start it rebuilds its address table from the pods (so addresses survive restarts) and
 //     deletes the ports of its cluster whose pods no longer exist.
 //

@@ -42,7 +42,7 @@ const (
 // Emulator serves one manager.
 type Emulator struct {
 	cfg   Config
-	nsx   *nsxclient.Client
+	api   portAPI
 	ipam  *ipam
 	ports *portBook
 
@@ -61,7 +61,10 @@ func New(cfg Config, nsx *nsxclient.Client) (*Emulator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("ncpemu: %w", err)
 	}
-	e := &Emulator{cfg: cfg, nsx: nsx, ports: newPortBook()}
+	e := &Emulator{cfg: cfg, ports: newPortBook(), api: managerPorts{nsx: nsx}}
+	if cfg.API == APIPolicy {
+		e.api = policyPorts{nsx: nsx.Policy(), segment: cfg.LogicalSwitchID, cluster: cfg.ClusterName}
+	}
 	e.ipam = newIPAM(e.pools()...)
 	return e, nil
 }
@@ -135,6 +138,9 @@ func (e *Emulator) initialize(ctx context.Context) error {
 			}
 		}
 	}
+	if err := e.api.prepare(ctx); err != nil {
+		return err
+	}
 	if err := e.loadPorts(ctx, live); err != nil {
 		return err
 	}
@@ -147,7 +153,7 @@ func (e *Emulator) initialize(ctx context.Context) error {
 		_ = e.ipam.reserve(types.NamespacedName{Namespace: ns, Name: name}, uid, addrsOfPort(p))
 	}
 	e.initialized = true
-	log.FromContext(ctx).Info("NCP emulator started", "node", e.cfg.NodeName, "cluster", e.cfg.ClusterName,
+	log.FromContext(ctx).Info("NCP emulator started", "node", e.cfg.NodeName, "cluster", e.cfg.ClusterName, "api", e.cfg.API,
 		"pods", len(pods.Items), "ports", len(e.ports.all()), "pools", e.pools())
 	return nil
 }

@@ -45,7 +45,10 @@ type harness struct {
 	stopEmu func()
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessFor(t, ncpemu.APIManager) }
+
+// newHarnessFor starts the harness with an emulator of NCP in the given API mode.
+func newHarnessFor(t *testing.T, api string) *harness {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Skip("KUBEBUILDER_ASSETS is not set: run `make test`, or export KUBEBUILDER_ASSETS=$(hack/controlplane.sh), to run the NCP emulator against a real kube-apiserver")
 	}
@@ -69,7 +72,7 @@ func newHarness(t *testing.T) *harness {
 	}})
 	h.sim, h.nsx = nsx.Sim, nsx.Client
 
-	h.cfg = ncpemu.Config{ClusterName: clusterName, LogicalSwitchID: switchID, IPv6Pool: ncpemu.DefaultIPv6Pool}
+	h.cfg = ncpemu.Config{API: api, ClusterName: clusterName, LogicalSwitchID: switchID, IPv6Pool: ncpemu.DefaultIPv6Pool}
 	h.startEmulator()
 	t.Cleanup(func() {
 		if h.stopEmu != nil {

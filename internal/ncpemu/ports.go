@@ -68,9 +68,9 @@ func attachmentUID(p nsxclient.LogicalPort) types.UID {
 // oldest first.
 // NSX has no tag filter on /logical-ports, so the cluster tag is matched here.
 func (e *Emulator) listOwnPorts(ctx context.Context, attachmentID string) ([]nsxclient.LogicalPort, error) {
-	all, err := e.nsx.ListLogicalPorts(ctx, nsxclient.ListLogicalPortsOptions{ContainerPortsOnly: true, AttachmentID: attachmentID})
+	all, err := e.api.list(ctx, attachmentID)
 	if err != nil {
-		return nil, fmt.Errorf("listing logical ports: %w", err)
+		return nil, fmt.Errorf("listing ports: %w", err)
 	}
 	var own []nsxclient.LogicalPort
 	for _, p := range all {
@@ -121,7 +121,7 @@ func (e *Emulator) ensurePort(ctx context.Context, pod *corev1.Pod, addrs []neti
 		return nil
 	}
 	want.ID, want.Revision = have.ID, have.Revision
-	got, err := e.nsx.UpdateLogicalPort(ctx, want)
+	got, err := e.api.update(ctx, want)
 	switch {
 	case nsxclient.IsNotFound(err):
 		// Deleted behind our back: forget it; the retry creates a new one.
@@ -129,7 +129,7 @@ func (e *Emulator) ensurePort(ctx context.Context, pod *corev1.Pod, addrs []neti
 		return fmt.Errorf("logical port %s of pod %s/%s disappeared from NSX; recreating: %w", have.ID, pod.Namespace, pod.Name, err)
 	case nsxclient.IsStaleRevision(err):
 		// Edited behind our back: read the current revision; the retry overwrites the edit.
-		if fresh, gerr := e.nsx.GetLogicalPort(ctx, have.ID); gerr == nil {
+		if fresh, gerr := e.api.get(ctx, have.ID); gerr == nil {
 			e.ports.put(*fresh)
 		}
 		return fmt.Errorf("logical port %s of pod %s/%s changed in NSX; retrying: %w", have.ID, pod.Namespace, pod.Name, err)
@@ -157,7 +157,7 @@ func (e *Emulator) createPort(ctx context.Context, pod *corev1.Pod, want nsxclie
 		e.ports.put(existing[0])
 		return e.ensurePort(ctx, pod, addrsOfPort(want))
 	}
-	got, err := e.nsx.CreateLogicalPort(ctx, want)
+	got, err := e.api.create(ctx, want)
 	if err != nil {
 		return fmt.Errorf("creating the logical port of pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
@@ -183,11 +183,10 @@ func (e *Emulator) deletePortsOf(ctx context.Context, key types.NamespacedName, 
 	return nil
 }
 
-// deletePort deletes with detach=true, as NCP does: the port is attached (to the pod's VIF) and
-// may be a static member of groups. A port already gone is fine.
+// deletePort deletes a port (a port already gone is fine).
 func (e *Emulator) deletePort(ctx context.Context, id string) error {
-	if err := e.nsx.DeleteLogicalPort(ctx, id, true); err != nil && !nsxclient.IsNotFound(err) {
-		return fmt.Errorf("deleting logical port %s: %w", id, err)
+	if err := e.api.remove(ctx, id); err != nil {
+		return fmt.Errorf("deleting port %s: %w", id, err)
 	}
 	return nil
 }

@@ -11,12 +11,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/microseg/microseg/nsxclient"
 )
 
-// PodPort is what the emulator made of one pod: its logical port in NSX and its addresses.
+// PodPort is what the emulator made of one pod: its port in NSX and its addresses.
 type PodPort struct {
-	Pod    types.NamespacedName
-	UID    types.UID
+	Pod types.NamespacedName
+	UID types.UID
+	// PortID names the port as Traceflow takes it: the logical port's id (Manager mode) or the
+	// segment port's path (Policy mode).
 	PortID string
 	IPs    []netip.Addr
 }
@@ -26,7 +30,11 @@ func (e *Emulator) Ports() []PodPort {
 	var out []PodPort
 	for uid, p := range e.ports.all() {
 		ns, name := portOwner(p)
-		out = append(out, PodPort{Pod: types.NamespacedName{Namespace: ns, Name: name}, UID: uid, PortID: p.ID, IPs: addrsOfPort(p)})
+		id := p.ID
+		if e.cfg.API == APIPolicy {
+			id = nsxclient.SegmentPortPath(e.cfg.LogicalSwitchID, p.ID)
+		}
+		out = append(out, PodPort{Pod: types.NamespacedName{Namespace: ns, Name: name}, UID: uid, PortID: id, IPs: addrsOfPort(p)})
 	}
 	slices.SortFunc(out, func(a, b PodPort) int { return strings.Compare(a.Pod.String(), b.Pod.String()) })
 	return out

@@ -54,3 +54,16 @@ func TestOnlyTheStandardLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyModeIdentityScopesAreReserved: NCP in Policy mode identifies a pod's segment port
+// with the same ncp/ scopes as in Manager mode, plus the UID scopes nsx-operator's groups match
+// on (ncp/project_uid, ncp/vif_project_uid) and others it lists; all fall under the reserved
+// prefix, so no extra prefix (and no change to the admission policy) is needed for Policy mode.
+func TestPolicyModeIdentityScopesAreReserved(t *testing.T) {
+	for _, scope := range []string{"ncp/cluster", "ncp/project", "ncp/pod", "ncp/project_uid", "ncp/vif_project_uid",
+		"ncp/pod_uid", "ncp/vnet_interface", "ncp/created_for"} {
+		if !IsReservedScope(scope) {
+			t.Errorf("Policy-mode NCP identity scope %q is not reserved", scope)
+		}
+	}
+}

@@ -19,8 +19,9 @@ const module = "github.com/microseg/microseg/"
 // backends and their own packages may use them. Anything else that reads, plans and applies is
 // a second orchestration.
 var entryPoints = map[string][]string{
-	module + "internal/plan":  {"Compute", "GuardFor"},
-	module + "internal/apply": nil, // the whole package
+	module + "internal/plan":           {"Compute", "GuardFor"},
+	module + "internal/apply":          nil, // the whole package
+	module + "internal/nsxsync/policy": {"Compute"},
 }
 
 // allowed are the directories (from the repository root) that may use them.

@@ -79,6 +79,7 @@ func Sync(ctx context.Context, b Backend, desired *ir.Model, opts Options) (Resu
 	if err != nil {
 		return res, err
 	}
+	res.API = b.API() // a backend that chooses its API does so on its first read
 	res.Owned = st.Owned()
 	p, err := b.Plan(desired, st)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/microseg/microseg/internal/nsxsync/policy"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -115,5 +116,36 @@ func TestFlagsClientCertificate(t *testing.T) {
 	}
 	if _, err := nsxclient.New(opts.NSX); err != nil {
 		t.Errorf("the client rejects the configuration: %v", err)
+	}
+}
+
+func TestFlagsNSXAPI(t *testing.T) {
+	base := []string{"--nsx-url=https://nsx", "--cluster-id=c", "--nsx-credentials-dir=/c"}
+	opts, _, err := parseFlags(t, base...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.NSXAPI != "auto" || opts.Policy.Domain != "default" || opts.Policy.Bands != policy.DefaultBands() {
+		t.Errorf("defaults: --nsx-api %q, domain %q, bands %+v", opts.NSXAPI, opts.Policy.Domain, opts.Policy.Bands)
+	}
+	opts, _, err = parseFlags(t, append(base, "--nsx-api=policy", "--nsx-policy-security-band=5000-5999",
+		"--nsx-policy-developer-band=600000-699999", "--nsx-policy-baseline-band=700000-700999")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (policy.Bands{Security: policy.Band{Lo: 5000, Hi: 5999}, Developer: policy.Band{Lo: 600000, Hi: 699999},
+		Baseline: policy.Band{Lo: 700000, Hi: 700999}}); opts.NSXAPI != "policy" || opts.Policy.Bands != want {
+		t.Errorf("--nsx-api %q, bands %+v", opts.NSXAPI, opts.Policy.Bands)
+	}
+	for flagValue, want := range map[string]string{
+		"--nsx-api=vpc":                             "--nsx-api \"vpc\"",
+		"--nsx-policy-security-band=10":             "--nsx-policy-security-band",
+		"--nsx-policy-developer-band=500000-599999": "must end before the baseline band",
+		"--nsx-policy-baseline-band=1-2000000":      "leaves NSX's sequence numbers",
+		"--nsx-policy-security-band=50-999":         "must start at 100 or above",
+	} {
+		if _, _, err := parseFlags(t, append(base, flagValue)...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want an error saying %q", flagValue, err, want)
+		}
 	}
 }

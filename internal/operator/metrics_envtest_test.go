@@ -58,7 +58,8 @@ var _ = Describe("the metrics endpoint", Ordered, func() {
 		metricsAddr, probesAddr := freeAddress(), freeAddress()
 		mgr, err := operator.NewManager(operatorConfig, operator.ManagerOptions{MetricsBindAddress: metricsAddr, HealthProbeBindAddress: probesAddr})
 		Expect(err).NotTo(HaveOccurred())
-		op, err := operator.Setup(mgr, operator.Options{ClusterID: "metrics-test", NSX: nsxclient.Config{
+		// No pod and so no NCP port: auto could not tell the API, so the test names it.
+		op, err := operator.Setup(mgr, operator.Options{ClusterID: "metrics-test", NSXAPI: "manager", NSX: nsxclient.Config{
 			Host:        nsx.URL,
 			CACertPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nsx.Certificate().Raw}),
 			Credentials: nsxclient.StaticCredentials(user, password),
@@ -107,6 +108,7 @@ var _ = Describe("the metrics endpoint", Ordered, func() {
 		Expect(body).To(MatchRegexp(`microseg_sync_duration_seconds_count\{result="success"\} [1-9]`))
 		Expect(body).To(MatchRegexp(`microseg_nsx_calls_total\{.*\} [1-9]`))
 		Expect(body).To(ContainSubstring("microseg_last_successful_sync_timestamp_seconds"))
+		Expect(body).To(ContainSubstring(`microseg_nsx_api{api="manager"} 1`))
 		Expect(body).To(ContainSubstring("controller_runtime_reconcile_total"))
 	})
 

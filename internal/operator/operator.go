@@ -30,7 +30,7 @@ import (
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/controllers"
 	"github.com/microseg/microseg/internal/compile"
-	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/nsxsync/policy"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -72,6 +72,12 @@ type Options struct {
 	Settings compile.Settings
 	// RetryBaseDelay and RetryMaxDelay bound the backoff after a failed sync (default 1s, 2m).
 	RetryBaseDelay, RetryMaxDelay time.Duration
+	// NSXAPI is the NSX API to speak: auto (default: the one NCP uses for this cluster), policy or
+	// manager (--nsx-api).
+	NSXAPI string
+	// Policy configures the Policy API backend: the domain and the sequence-number bands
+	// (zero: the defaults); ClusterID is set from ClusterID.
+	Policy policy.Config
 }
 
 func (o Options) withDefaults() Options {
@@ -130,7 +136,7 @@ func Setup(mgr ctrl.Manager, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("operator: %w", err)
 	}
-	backend, err := manager.Over(nsx, manager.Config{ClusterID: opts.ClusterID, Anchor: opts.AnchorSection, Limits: opts.Settings.Limits})
+	backend, err := newBackend(nsx, opts, mgr.GetLogger())
 	if err != nil {
 		return nil, fmt.Errorf("operator: %w", err)
 	}

@@ -124,11 +124,18 @@ func expectSide(t *testing.T, what string, s Side, action, object, rule string) 
 // TestForgedIdentityLabelsGainNothing runs the forged-identity world through the real pipeline
 // (compile → plan → apply into the simulator, whose ports the NCP emulator's layout tags with every
 // label → Traceflow) and checks that no spoofer is taken for another namespace's pod in either
-// tier or direction, as a peer or as a subject, while the pods it imitates keep their access.
+// tier or direction, as a peer or as a subject, while the pods it imitates keep their access —
+// on either NSX API (in Policy mode the forged labels land on the pods' segment ports).
 func TestForgedIdentityLabelsGainNothing(t *testing.T) {
+	for _, api := range []string{APIManager, APIPolicy} {
+		t.Run(api, func(t *testing.T) { forgedIdentityLabelsGainNothing(t, api) })
+	}
+}
+
+func forgedIdentityLabelsGainNothing(t *testing.T, api string) {
 	ctx := context.Background()
 	w := forgeryWorld(t)
-	r, err := Run(ctx, w, Options{})
+	r, err := Run(ctx, w, Options{API: api})
 	if err != nil {
 		t.Fatal(err)
 	}

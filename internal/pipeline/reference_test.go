@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/microseg/microseg/internal/nsxsync"
@@ -12,11 +13,18 @@ import (
 var referenceTable = reference.Table
 
 // TestReferenceScenarioFromSamples runs config/samples through the real pipeline and checks the
-// reference table for every replica pair, on the port the pods serve (8080, named http).
+// reference table for every replica pair, on the port the pods serve (8080, named http), with
+// each NSX API.
 func TestReferenceScenarioFromSamples(t *testing.T) {
+	for _, api := range []string{APIManager, APIPolicy} {
+		t.Run(api, func(t *testing.T) { testReferenceScenario(t, api) })
+	}
+}
+
+func testReferenceScenario(t *testing.T, api string) {
 	ctx := context.Background()
 	syncs := nsxsync.Syncs()
-	r, err := Run(ctx, worldFrom(t, "config/samples"), Options{})
+	r, err := Run(ctx, worldFrom(t, "config/samples"), Options{API: api})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +54,9 @@ func TestReferenceScenarioFromSamples(t *testing.T) {
 	}
 	if v.Ingress.Tier != "Security" || v.Ingress.Object != "ClusterSecurityPolicy/protect-service-d" || v.Ingress.Action != "REJECT" {
 		t.Errorf("a → d ingress decided by %+v, want the Security tier's protect-service-d rejecting", v.Ingress)
+	}
+	if policyPath := strings.HasPrefix(v.Ingress.SectionID, "/infra/domains/"); policyPath != (api == APIPolicy) {
+		t.Errorf("%s API: the deciding section is %q", api, v.Ingress.SectionID)
 	}
 	v, err = r.Probe(ctx, PodRef{"y1", "service-b-0"}, PodRef{"x1", "service-a-1"}, "TCP", 8080, 0)
 	if err != nil {

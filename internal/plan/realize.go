@@ -2,8 +2,8 @@ package plan
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/microseg/microseg/internal/extgroup"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
@@ -15,17 +15,7 @@ import (
 // nested groups' external members) are resolved by display name against the state.
 //
 // A missing (or ambiguous) external group is reported as an InvalidReference Problem on every
-// object whose rules use it, and the rule is realized fail-closed — never more permissive than
-// the policy, whatever members the group would have had:
-//
-//   - an ALLOW rule drops the unresolvable entries from a sources/destinations list (a group
-//     that does not exist has no members); if nothing is left, or the list is an excluded one
-//     ("not in X", where X could be everything), the rule is left out: it allows nothing;
-//   - a DROP or REJECT rule treats the entry as "everything": a plain list becomes "any", an
-//     excluded list loses the entry ("not in X" with X unknown is widened to all but the rest).
-//
-// A nested group with a missing external member is realized with the members that exist, and
-// every rule referencing it is treated as if the group itself were missing.
+// object whose rules use it, and the rule is realized fail-closed (internal/extgroup).
 
 // Problem codes.
 const (
@@ -68,7 +58,7 @@ type realizer struct {
 	groups    map[string]*ir.Group // model and guard groups by key
 	// groupRef is the id (or placeholder) each group key will have once the group steps ran.
 	groupRef  map[string]string
-	externals map[string][]string
+	externals extgroup.Names
 	// incomplete holds the nested groups that (transitively) lack an external member, with why.
 	incomplete map[string]string
 	problems   map[Problem]bool
@@ -101,35 +91,12 @@ func (r *realizer) addGroups(groups []ir.Group) error {
 }
 
 // external resolves an NSX group display name to its id.
-func (r *realizer) external(name string) (string, string) {
-	switch ids := r.externals[name]; len(ids) {
-	case 0:
-		return "", fmt.Sprintf("NSX group %q does not exist", name)
-	case 1:
-		return ids[0], ""
-	default:
-		return "", fmt.Sprintf("NSX group name %q is ambiguous (%d groups: %s)", name, len(ids), strings.Join(ids, ", "))
-	}
-}
+func (r *realizer) external(name string) (string, string) { return r.externals.Resolve(name) }
 
-// markIncomplete computes which nested groups lack an external member, transitively.
+// markIncomplete computes which nested groups lack an external member, transitively (order:
+// members before the groups that contain them).
 func (r *realizer) markIncomplete(order []string) {
-	for _, key := range order { // members before the groups that contain them
-		g := r.groups[key]
-		if g.Kind != ir.KindNestedGroup {
-			continue
-		}
-		for _, name := range g.ExternalMembers {
-			if _, why := r.external(name); why != "" {
-				r.incomplete[key] = why
-			}
-		}
-		for _, m := range g.Members {
-			if why, bad := r.incomplete[m]; bad {
-				r.incomplete[key] = why
-			}
-		}
-	}
+	r.externals.Incomplete(r.groups, order, r.incomplete)
 }
 
 // targetType is the reference target type of a group.
@@ -299,19 +266,8 @@ func (r *realizer) refs(in []ir.Ref, excluded, allow bool, fail func(string)) (o
 			return nil, false, false, fmt.Errorf("empty reference")
 		}
 	}
-	if !unresolved {
-		return out, excluded, false, nil
-	}
-	switch {
-	case allow && (excluded || len(out) == 0):
-		return nil, false, true, nil // an allow that may match nothing allows nothing
-	case allow:
-		return out, false, false, nil
-	case !excluded:
-		return nil, false, false, nil // a deny on an unknown set denies everything
-	default:
-		return out, len(out) > 0, false, nil
-	}
+	out, outExcluded, nothing = extgroup.FailClosed(out, excluded, allow, unresolved)
+	return out, outExcluded, nothing, nil
 }
 
 // services realizes inline services.

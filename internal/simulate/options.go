@@ -40,6 +40,10 @@ type Options struct {
 	ASCII bool
 	// MatrixMaxPods overrides DefaultMatrixMaxPods when positive.
 	MatrixMaxPods int
+	// API is the NSX API the simulated operator speaks (pipeline.APIManager, the default, or
+	// pipeline.APIPolicy): the same verdicts, with NSX sections and rules named as that API
+	// names them.
+	API string
 }
 
 // listFlag is a repeatable flag whose values may also be comma-separated (-f a.yaml,b.yaml).
@@ -71,7 +75,7 @@ func (l listFlag) Set(v string) error {
 // ParseArgs reads the arguments after "simulate". It returns flag.ErrHelp for -h/--help (print
 // Usage and exit 0) and an input error for anything the user has to fix.
 func ParseArgs(args []string) (Options, error) {
-	opts := Options{Output: OutputTable, ClusterID: pipeline.DefaultClusterID}
+	opts := Options{Output: OutputTable, ClusterID: pipeline.DefaultClusterID, API: pipeline.APIManager}
 	var ports []string
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, and Usage is ours
@@ -88,6 +92,7 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Var(listFlag{values: &opts.From}, "from", "")
 	fs.Var(listFlag{values: &opts.To}, "to", "")
 	fs.BoolVar(&opts.ASCII, "ascii", false, "")
+	fs.StringVar(&opts.API, "nsx-api", pipeline.APIManager, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return opts, err
@@ -116,6 +121,8 @@ func (o Options) validate() error {
 		return inputErrorf("--family %d: use 4 or 6 (or leave it out to probe IPv4 where both pods have it)", o.Family)
 	case o.ClusterID == "":
 		return inputErrorf("--cluster-id must not be empty")
+	case o.API != "" && o.API != pipeline.APIManager && o.API != pipeline.APIPolicy:
+		return inputErrorf("--nsx-api %q: use %s (NSX-T Manager API sections) or %s (NSX Policy API security policies)", o.API, pipeline.APIManager, pipeline.APIPolicy)
 	}
 	return nil
 }
@@ -150,6 +157,9 @@ Flags:
                         selector such as app=web or 'app in (web,api)'
       --family 4|6      probe only IPv4 or only IPv6 (default: IPv4 where both pods have it)
       --cluster-id ID   NCP cluster name and microseg ownership tag (default microseg)
+      --nsx-api API     manager (default): NSX-T Manager API sections on logical ports; policy:
+                        NSX Policy API security policies on segment ports (NSX 4.x, 9). The
+                        verdicts are the same; NSX names change
       --ascii           matrix cells "." (allowed) and "X" (denied) instead of ✓ and ✗
   -h, --help            this help
 

@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/microseg/microseg/internal/reference"
@@ -103,5 +104,24 @@ func TestSamplesDefaultPorts(t *testing.T) {
 	// 8 pods: 56 ordered pairs of different pods, on 2 ports.
 	if len(recs) != 112 {
 		t.Errorf("%d records, want 112 (56 pod pairs × 2 ports)", len(recs))
+	}
+}
+
+// TestSamplesReproduceReferenceTableOnThePolicyAPI: the same with --nsx-api policy; the deciding
+// NSX objects are Policy security policies and rules, named by path.
+func TestSamplesReproduceReferenceTableOnThePolicyAPI(t *testing.T) {
+	stdout, stderr, code := runCommand(t, "-f", samplesDir(t), "-o", "json", "--nsx-api", "policy")
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	recs := decodeRecords(t, stdout)
+	checkReferenceTable(t, recs)
+	for _, r := range recs {
+		if r.Ingress.Tier != TierDefault && !strings.HasPrefix(r.Ingress.SectionID, "/infra/domains/default/security-policies/") {
+			t.Fatalf("%s → %s: decided by NSX section %q; want a Policy security policy's path", r.Source, r.Destination, r.Ingress.SectionID)
+		}
+	}
+	if _, _, code := runCommand(t, "-f", samplesDir(t), "--nsx-api", "vpc"); code != ExitInput {
+		t.Fatalf("--nsx-api vpc: exit %d; want an input error", code)
 	}
 }

@@ -71,7 +71,7 @@ func Simulate(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, inputErrorf("building the cluster from the manifests: %w", err)
 	}
-	realized, err := pipeline.Run(ctx, world, pipeline.Options{ClusterID: opts.ClusterID})
+	realized, err := pipeline.Run(ctx, world, pipeline.Options{ClusterID: opts.ClusterID, API: opts.API})
 	if err != nil {
 		return nil, fmt.Errorf("running the pipeline: %w", err)
 	}

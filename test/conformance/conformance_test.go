@@ -29,6 +29,7 @@ var (
 	flagShrink  = flag.Duration("conformance.shrink", 90*time.Second, "time spent shrinking the first disagreement of a world (0: none)")
 	flagWorkers = flag.Int("conformance.workers", 0, "worlds evaluated in parallel (0: GOMAXPROCS)")
 	flagMutate  = flag.String("conformance.mutation", "", "plant a known error (see TestHarnessDetectsMutations) to see what a disagreement report looks like")
+	flagAPI     = flag.String("conformance.api", os.Getenv("MICROSEG_CONFORMANCE_API"), "NSX API microseg realizes the worlds with: manager, policy, or empty for both (the same seeds each); default from $MICROSEG_CONFORMANCE_API")
 )
 
 // defaultSeeds worlds make ≈70,000 flows in a few seconds on two cores.
@@ -41,8 +42,19 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// TestDifferential compares microseg's pipeline with the oracle on seeded random worlds.
+// TestDifferential compares microseg's pipeline with the oracle on seeded random worlds, with
+// each NSX API on the same seeds.
 func TestDifferential(t *testing.T) {
+	apis := []string{pipeline.APIManager, pipeline.APIPolicy}
+	if *flagAPI != "" {
+		apis = []string{*flagAPI}
+	}
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) { testDifferential(t, api) })
+	}
+}
+
+func testDifferential(t *testing.T, api string) {
 	seeds := seedList(t)
 	if *flagMutate != "" {
 		mutation = *flagMutate
@@ -65,7 +77,7 @@ func TestDifferential(t *testing.T) {
 		}
 		wg.Go(func() {
 			for i := range next {
-				results[i], errs[i] = RunWorld(context.Background(), o, Generate(seeds[i]), RunOptions{PortsPerPair: *flagPorts})
+				results[i], errs[i] = RunWorld(context.Background(), o, Generate(seeds[i]), RunOptions{PortsPerPair: *flagPorts, API: api})
 			}
 		})
 	}
@@ -86,7 +98,7 @@ func TestDifferential(t *testing.T) {
 		s.add(r)
 	}
 	s.took = time.Since(start)
-	t.Log("\n" + s.String())
+	t.Logf("NSX %s API\n%s", api, s.String())
 
 	// The run must have tried: enough flows, both verdicts in bulk, every construct generated, and
 	// every tier deciding both ways in microseg.
@@ -303,7 +315,7 @@ func reportWorld(t *testing.T, r *WorldResult, dir string) {
 	if first.Status[egress] != Disagree {
 		d = ingress
 	}
-	small, oc := Shrink(context.Background(), o, r.Norm, pipeline.Options{Settings: r.World.Settings}, first.Flow, d, *flagShrink)
+	small, oc := Shrink(context.Background(), o, r.Norm, pipeline.Options{Settings: r.World.Settings, API: r.API}, first.Flow, d, *flagShrink)
 	writeJSON(t, filepath.Join(base, "shrunk-world.json"), small)
 	writeFile(t, filepath.Join(base, "shrunk-flow.txt"), describeOutcome(&oc)+"\n")
 	t.Logf("  shrunk reproducer of %s (%s): %d namespaces, %d pods, %d NetworkPolicies, %d ClusterSecurityPolicies in %s",

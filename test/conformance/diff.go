@@ -121,6 +121,8 @@ type WorldResult struct {
 	// simulator and the world ran with real NSX limits instead (0 otherwise).
 	Relaxed int
 	Took    time.Duration
+	// API is the NSX API the world was realized with.
+	API string
 }
 
 // maxTightRules bounds the NSX rules a world with tiny limits may compile into.
@@ -131,6 +133,8 @@ type RunOptions struct {
 	// PortsPerPair is how many (protocol, port) pairs besides the destination's own container
 	// ports and the world's hot ports are tried for each ordered pod pair.
 	PortsPerPair int
+	// API is the NSX API microseg realizes the world with (pipeline.Options.API; empty: Manager).
+	API string
 }
 
 // RunWorld runs microseg's pipeline and the oracle on one generated world and compares every
@@ -141,7 +145,7 @@ func RunWorld(ctx context.Context, o *oracle.Oracle, gw *GenWorld, opts RunOptio
 	if err != nil {
 		return nil, err
 	}
-	res := &WorldResult{World: gw, Norm: norm}
+	res := &WorldResult{World: gw, Norm: norm, API: opts.API}
 	flows, excluded := chooseFlows(gw, norm, opts)
 	res.Excluded = excluded
 	settings := gw.Settings
@@ -158,7 +162,7 @@ func RunWorld(ctx context.Context, o *oracle.Oracle, gw *GenWorld, opts RunOptio
 			settings, res.Relaxed = compile.Settings{}, m.RuleCount()
 		}
 	}
-	outcomes, model, err := Compare(ctx, o, norm, pipeline.Options{Settings: settings}, flows)
+	outcomes, model, err := Compare(ctx, o, norm, pipeline.Options{Settings: settings, API: opts.API}, flows)
 	if err != nil {
 		return nil, err
 	}

@@ -123,14 +123,27 @@ type variant struct {
 	// pods does not depend on which other pods exist, so upstream's expectations hold unchanged,
 	// while microseg's groups, IPSets and named-port splits get more members.
 	ninePods bool
+	// api is the NSX API the pipeline realizes the world with (pipeline.Options.API).
+	api string
 }
 
-var variants = []variant{
-	{name: "ipv4", families: []int{4}},
-	{name: "ipv6", families: []int{6}},
-	{name: "dualstack", families: []int{4, 6}},
-	{name: "ipv4-ninepods", families: []int{4}, ninePods: true},
-}
+// variants are the world layouts, each realized with both NSX APIs.
+var variants = func() []variant {
+	layouts := []variant{
+		{name: "ipv4", families: []int{4}},
+		{name: "ipv6", families: []int{6}},
+		{name: "dualstack", families: []int{4, 6}},
+		{name: "ipv4-ninepods", families: []int{4}, ninePods: true},
+	}
+	var out []variant
+	for _, api := range []string{pipeline.APIManager, pipeline.APIPolicy} {
+		for _, v := range layouts {
+			v.name, v.api = api+"/"+v.name, api
+			out = append(out, v)
+		}
+	}
+	return out
+}()
 
 // modelPods is x/a … z/c in upstream's order.
 func modelPods() []string {
@@ -192,7 +205,7 @@ func TestUpstreamNetworkPolicyCases(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("%d upstream cases × %d world layouts (%d pipeline runs): %d cells checked, %d match, %d tolerated (SCTP ports not expressible), %d mismatch; %d loopback cells ignored as upstream does",
+	t.Logf("%d upstream cases × %d world layouts and NSX APIs (%d pipeline runs): %d cells checked, %d match, %d tolerated (SCTP ports not expressible), %d mismatch; %d loopback cells ignored as upstream does",
 		len(cases), len(variants), total.runs, total.checked, total.matched, total.tolerated, total.mismatch, total.loopback)
 	keys := make([]string, 0, len(total.toleratedBy))
 	for k := range total.toleratedBy {
@@ -714,7 +727,7 @@ func runCase(t *testing.T, c *Case, v variant) counts {
 		if err != nil {
 			t.Fatalf("step %d: building the world: %v", si, err)
 		}
-		r, err := pipeline.Run(ctx, w, pipeline.Options{})
+		r, err := pipeline.Run(ctx, w, pipeline.Options{API: v.api})
 		if err != nil {
 			t.Fatalf("step %d: running the pipeline: %v", si, err)
 		}

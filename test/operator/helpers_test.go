@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ir"
@@ -283,24 +282,7 @@ func (st ownedState) referenced() map[string]bool {
 }
 
 // metricValue reads a counter or gauge without labels from controller-runtime's registry.
-func metricValue(name string) float64 {
-	families, err := metrics.Registry.Gather()
-	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				return m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
-}
+func metricValue(name string) float64 { return labelled(name, "", "") }
 
 // eventsAbout lists the reasons of the events.k8s.io Events regarding one object.
 func eventsAbout(ctx context.Context, namespace, name string) ([]string, error) {

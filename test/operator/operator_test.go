@@ -298,6 +298,8 @@ var _ = Describe("the operator", Ordered, func() {
 			Expect(kstatusCurrent(&list.Items[i])).To(Succeed())
 		}
 	})
+
+	policyStories()
 })
 
 // cond returns a condition of a policy (the zero value when absent).
