@@ -70,12 +70,13 @@ var _ = Describe("certificates rotated under a running operator", Ordered, func(
 		By("starting the operator from its flags: client certificate auth, --nsx-ca-file")
 		fs := flag.NewFlagSet("microseg", flag.ContinueOnError)
 		flags := operator.BindFlags(fs)
-		Expect(fs.Parse([]string{"--nsx-url=" + srv.URL, "--cluster-id=rotation-test", "--nsx-auth=cert",
+		Expect(fs.Parse([]string{"--nsx-url=" + srv.URL, "--cluster-id=rotation-test", "--nsx-api=manager", "--nsx-auth=cert",
 			"--nsx-client-cert=" + certFile, "--nsx-client-key=" + keyFile, "--nsx-ca-file=" + caFile,
 			"--resync-period=1s", "--metrics-bind-address=0", "--health-probe-bind-address=0"})).To(Succeed())
 		opts, mo, err := flags.Options(logr.Discard())
 		Expect(err).NotTo(HaveOccurred())
 		opts.RetryMaxDelay = 2 * time.Second // retry the failing syncs of the middle part quickly
+		mo.SkipControllerNameValidation = true // the other specs of this process run operators too
 		mgr, err := operator.NewManager(env.Config, mo)
 		Expect(err).NotTo(HaveOccurred())
 		op, err := operator.Setup(mgr, opts)
