@@ -112,7 +112,7 @@ func (s *Server) handleDeletePort(c *call) reply {
 			return fail(errInUse(KindLogicalPort, p.ID, "it is attached; delete with detach=true"))
 		}
 		if by := st.referrers(nsxclient.TargetLogicalPort, p.ID); len(by) > 0 {
-			return fail(errInUse(KindLogicalPort, p.ID, "referenced by "+joinMax(by, 5)))
+			return fail(errInUse(KindLogicalPort, p.ID, "referenced by "+joinFew(by)))
 		}
 	}
 	st.ports.remove(p.ID)

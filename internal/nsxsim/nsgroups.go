@@ -208,11 +208,15 @@ func (st *state) populateExprs(in []nsxclient.NSGroupExpression) []nsxclient.NSG
 	return out
 }
 
-func joinMax(items []string, n int) string {
-	if len(items) <= n {
+// maxNamedInError is how many referrers an in-use error names before "...".
+const maxNamedInError = 5
+
+// joinFew lists at most maxNamedInError items.
+func joinFew(items []string) string {
+	if len(items) <= maxNamedInError {
 		return strings.Join(items, ", ")
 	}
-	return strings.Join(items[:n], ", ") + ", ..."
+	return strings.Join(items[:maxNamedInError], ", ") + ", ..."
 }
 
 // groupHasMemberType reports whether a group's static members or criteria (including the parts of

@@ -36,7 +36,7 @@ func errPendingDelete(path string) *apiError {
 func errPolicyInUse(path string, by []string) *apiError {
 	return newAPIError(http.StatusBadRequest, nsxclient.ErrCodeResourceInUse, modulePolicy,
 		"The object path=[%s] cannot be deleted as either it has children or it is being referenced by other objects: %s.",
-		path, joinMax(by, 5))
+		path, joinFew(by))
 }
 
 // errPolicyInvalid is a validation failure: 400 with the field-validation code, the message

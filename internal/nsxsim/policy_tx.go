@@ -253,7 +253,7 @@ func (tx *policyTx) delete(path string, cascade bool) *apiError {
 			names = append(names, k.path)
 		}
 		return newAPIError(http.StatusBadRequest, nsxclient.ErrCodeResourceInUse, modulePolicy,
-			"The object path=[%s] cannot be deleted as it has children (%s); delete them first.", path, joinMax(names, 5))
+			"The object path=[%s] cannot be deleted as it has children (%s); delete them first.", path, joinFew(names))
 	}
 	for _, k := range kids {
 		if err := tx.delete(k.path, true); err != nil {

@@ -31,7 +31,7 @@ func replaceObject[T any](st *state, c *call, kind string, cur *T, meta func(*T)
 // or an NSGroup still references is refused with 400/500030.
 func (st *state) deleteUnlessReferenced(c *call, kind, targetType, id string, remove func(string)) reply {
 	if by := st.referrers(targetType, id); len(by) > 0 && c.query.Get("force") != "true" {
-		return fail(errInUse(kind, id, "referenced by "+joinMax(by, 5)))
+		return fail(errInUse(kind, id, "referenced by "+joinFew(by)))
 	}
 	remove(id)
 	st.changed()
