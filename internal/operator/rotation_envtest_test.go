@@ -75,7 +75,7 @@ var _ = Describe("certificates rotated under a running operator", Ordered, func(
 			"--resync-period=1s", "--metrics-bind-address=0", "--health-probe-bind-address=0"})).To(Succeed())
 		opts, mo, err := flags.Options(logr.Discard())
 		Expect(err).NotTo(HaveOccurred())
-		opts.RetryMaxDelay = 2 * time.Second // retry the failing syncs of the middle part quickly
+		opts.RetryMaxDelay = 2 * time.Second   // retry the failing syncs of the middle part quickly
 		mo.SkipControllerNameValidation = true // the other specs of this process run operators too
 		mgr, err := operator.NewManager(env.Config, mo)
 		Expect(err).NotTo(HaveOccurred())
