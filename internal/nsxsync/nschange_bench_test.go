@@ -140,4 +140,3 @@ func syncModel(b *testing.B, backend nsxsync.Backend, m *ir.Model) nsxsync.Resul
 	}
 	return res
 }
-
