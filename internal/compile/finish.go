@@ -11,7 +11,7 @@ import (
 // finish hashes rules and sections, keeps the groups the rules reach, and summarises each source
 // object.
 func (c *compiler) finish(sections []ir.Section) *ir.Model {
-	m := &ir.Model{ClusterID: c.clusterID, Sections: sections}
+	m := &ir.Model{ClusterID: c.clusterID, Sections: sections, PortLoad: c.portLoad(sections)}
 	for i := range m.Sections {
 		s := &m.Sections[i]
 		ruleHashes := make([]string, len(s.Rules))

@@ -19,6 +19,8 @@ type Model struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// Objects is one result per input ClusterSecurityPolicy and NetworkPolicy, sorted by object.
 	Objects []ObjectResult `json:"objects"`
+	// PortLoad is the busiest pod port (set by the compiler; UsageOf reports it).
+	PortLoad *PortLoad `json:"portLoad,omitempty"`
 }
 
 // Tier is the policy tier a section belongs to.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -34,6 +35,7 @@ type Flags struct {
 	ResyncPeriod          time.Duration
 	SyncDelay             time.Duration
 	DryRun                bool
+	Budget                budget.Budget
 
 	LeaderElect             bool
 	LeaderElectionNamespace string
@@ -62,6 +64,7 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	fs.DurationVar(&f.ResyncPeriod, "resync-period", DefaultResyncPeriod, "How often NSX is compared with the policies when nothing changed; repairs edits made in NSX behind microseg's back.")
 	fs.DurationVar(&f.SyncDelay, "sync-delay", DefaultSyncDelay, "How long a change waits for more changes before the sync starts, so a burst (kubectl apply of many objects) makes one sync. 0: none.")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "Compute and log the NSX changes but write nothing to NSX; policies report Programmed=False, reason DryRun.")
+	budget.Bind(fs, &f.Budget)
 	fs.BoolVar(&f.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica writes to NSX and to policy status.")
 	fs.StringVar(&f.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
 	fs.StringVar(&f.MetricsBindAddress, "metrics-bind-address", ":8443", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
@@ -100,6 +103,9 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 	if delay == 0 {
 		delay = -1 // Options reads 0 as "the default"
 	}
+	if err := f.Budget.Validate(); err != nil {
+		return Options{}, mo, err
+	}
 	return Options{
 		ClusterID:     f.ClusterID,
 		NSX:           nsx,
@@ -107,6 +113,7 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 		ResyncPeriod:  f.ResyncPeriod,
 		SyncDelay:     delay,
 		DryRun:        f.DryRun,
+		Budget:        &f.Budget,
 	}, mo, nil
 }
 
