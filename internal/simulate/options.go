@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/pipeline"
 )
 
@@ -40,6 +41,11 @@ type Options struct {
 	ASCII bool
 	// MatrixMaxPods overrides DefaultMatrixMaxPods when positive.
 	MatrixMaxPods int
+	// Budget prints what the manifests would take of NSX against Limits instead of probing
+	// (budget.go).
+	Budget bool
+	// Limits is microseg's NSX budget (the operator's --nsx-max-* flags).
+	Limits budget.Budget
 }
 
 // listFlag is a repeatable flag whose values may also be comma-separated (-f a.yaml,b.yaml).
@@ -88,6 +94,8 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Var(listFlag{values: &opts.From}, "from", "")
 	fs.Var(listFlag{values: &opts.To}, "to", "")
 	fs.BoolVar(&opts.ASCII, "ascii", false, "")
+	fs.BoolVar(&opts.Budget, "budget", false, "")
+	budget.Bind(fs, &opts.Limits)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return opts, err
@@ -116,6 +124,9 @@ func (o Options) validate() error {
 		return inputErrorf("--family %d: use 4 or 6 (or leave it out to probe IPv4 where both pods have it)", o.Family)
 	case o.ClusterID == "":
 		return inputErrorf("--cluster-id must not be empty")
+	}
+	if err := o.Limits.Validate(); err != nil {
+		return inputError{err}
 	}
 	return nil
 }
@@ -151,6 +162,14 @@ Flags:
       --family 4|6      probe only IPv4 or only IPv6 (default: IPv4 where both pods have it)
       --cluster-id ID   NCP cluster name and microseg ownership tag (default microseg)
       --ascii           matrix cells "." (allowed) and "X" (denied) instead of ✓ and ✗
+      --budget          print what the manifests take of NSX (rules, sections, NSGroups, IP
+                        sets, the most rules on one pod's port), against microseg's budget,
+                        with the largest contributors, instead of probing; exit code 3 when
+                        over the budget. The table output ends with a one-line summary anyway
+      --nsx-max-rules N, --nsx-max-sections N, --nsx-max-groups N, --nsx-max-ipsets N,
+      --nsx-max-rules-per-vnic N
+                        microseg's NSX budget, as the operator's flags of the same names
+                        (defaults: NSX's configuration maximums; 0: no limit)
   -h, --help            this help
 
 Examples:
@@ -163,7 +182,10 @@ Examples:
   # Who can reach the database pods, and which rule decided, as JSON
   kubectl microseg simulate -f cluster/ --to app=db -o json | jq 'select(.allowed)'
 
+  # Does this change still fit the share of NSX the NSX administrator gave microseg?
+  kubectl microseg simulate -f cluster/ -f new-policy.yaml --budget --nsx-max-rules 20000
+
 Warnings (what NSX cannot express exactly) and notes go to stderr.
 Exit codes: 0 success, 1 a flag, path or manifest needs fixing, 2 internal error (a bug),
-130 interrupted.
+3 over the NSX budget (with --budget), 130 interrupted.
 `
