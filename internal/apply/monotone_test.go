@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -88,20 +89,20 @@ func monotoneTransitions(t *testing.T, seed uint64) int {
 		current[k] = drawPackedRule(rng)
 	}
 	models := []*ir.Model{packedModel(current)}
-	for range 10 {
+	for len(models) < 11 {
 		next := maps.Clone(current)
 		for range 1 + rng.IntN(3) {
 			k := rng.IntN(10)
 			s, ok := next[k]
-			switch {
+			switch op := rng.IntN(8); {
 			case !ok:
 				next[k] = drawPackedRule(rng)
-			case rng.IntN(3) == 0:
+			case op < 2:
 				delete(next, k)
-			case rng.IntN(3) == 0: // another port
+			case op < 4: // another port
 				s.port = []string{"", "80", "443"}[rng.IntN(3)]
 				next[k] = s
-			case rng.IntN(2) == 0: // one peer more or less
+			case op < 6: // one peer more or less
 				if len(s.peers) > 0 && rng.IntN(2) == 0 {
 					s.peers = s.peers[:len(s.peers)-1]
 				} else {
@@ -112,6 +113,9 @@ func monotoneTransitions(t *testing.T, seed uint64) int {
 				s.action = map[ir.Action]ir.Action{ir.ActionAllow: ir.ActionDrop, ir.ActionDrop: ir.ActionAllow}[s.action]
 				next[k] = s
 			}
+		}
+		if reflect.DeepEqual(next, current) {
+			continue // no change: nothing to check
 		}
 		current = next
 		models = append(models, packedModel(current))

@@ -39,8 +39,7 @@ func (c *compiler) devTierSections(dev map[string]*devRules) []ir.Section {
 	perNS := map[string][]ir.Rule{}
 	for ns, d := range dev {
 		allow := c.mergeAllows(c.dropShadowed(d.allow))
-		rules := append(allow, c.isolationRules(ns, ir.DirectionIn, d.isolate[0])...)
-		rules = append(rules, c.isolationRules(ns, ir.DirectionOut, d.isolate[1])...)
+		rules := slices.Concat(allow, c.isolationRules(ns, ir.DirectionIn, d.isolate[0]), c.isolationRules(ns, ir.DirectionOut, d.isolate[1]))
 		if rules = c.dropShadowed(rules); len(rules) > 0 {
 			perNS[ns] = rules
 		}

@@ -107,6 +107,7 @@ func (p *planner) planMonotone() *monotonePlan {
 		}
 		changed = append(changed, i)
 		mixed, unsplittable, creates := 0, 0, 0
+		atomicOnly := false // a move, or no room for creates before deletes
 		var mixedSteps []*Step
 		for j := range c.ruleSteps {
 			s := &c.ruleSteps[j]
@@ -118,33 +119,36 @@ func (p *planner) planMonotone() *monotonePlan {
 					unsplittable++
 				}
 			case -1:
-				unsplittable += 2 // a move: never part of a monotone plan
+				atomicOnly = true // a move: never part of a monotone order
 			}
 			if s.Op == OpCreateRule {
 				creates++
 			}
 		}
 		if len(c.current.rules)+creates > limits.MaxRulesPerSection {
-			unsplittable += 2 // creates may run before deletes: the section must hold both
+			atomicOnly = true // creates may run before deletes: the section must hold both
 		}
-		splittable := mixed - unsplittable
 		one[i] = option{true, c.atomicCost, changeMode{atomic: true}}
+		if atomicOnly {
+			continue
+		}
 		consider := func(cost time.Duration, mode changeMode) {
 			if cost < one[i].cost {
 				one[i] = option{true, cost, mode}
 			}
 		}
-		if unsplittable <= mixed && c.allowRun(mixedSteps) {
+		if c.allowRun(mixedSteps) {
 			consider(c.ruleCost, changeMode{run: true})
 		}
-		switch {
-		case unsplittable == 0:
+		splittable := mixed - unsplittable
+		switch unsplittable {
+		case 0:
 			zero[i] = option{true, c.ruleCost + time.Duration(splittable)*split, changeMode{}}
 			if mixed > 0 {
 				consider(c.ruleCost+time.Duration(mixed-1)*split, changeMode{keep: 1})
 			}
-		case unsplittable == 1:
-			consider(c.ruleCost+time.Duration(max(splittable, 0))*split, changeMode{})
+		case 1:
+			consider(c.ruleCost+time.Duration(splittable)*split, changeMode{})
 		}
 	}
 	forced := -1 // the change that has no way without a mixed write
