@@ -253,14 +253,16 @@ func createKind(r *nsxclient.FirewallRule) writeKind {
 	return writeNeutral
 }
 
+// deleteKind is the opposite of creating the rule.
 func deleteKind(r *nsxclient.FirewallRule) writeKind {
-	switch verdictOf(r) {
-	case "allow":
+	switch k := createKind(r); k {
+	case writeWidening:
 		return writeNarrowing
-	case "deny":
+	case writeNarrowing:
 		return writeWidening
+	default:
+		return k
 	}
-	return writeNeutral
 }
 
 func updateKind(old, new *nsxclient.FirewallRule) writeKind {

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/budget"
@@ -95,21 +94,4 @@ var _ = Describe("the NSX budget", Ordered, func() {
 })
 
 // budgetGauge reads one kind of microseg_nsx_budget_used or microseg_nsx_budget_limit.
-func budgetGauge(name, kind string) float64 {
-	families, err := metrics.Registry.Gather()
-	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" && l.GetValue() == kind {
-					return m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	Fail("no metric " + name + "{kind=" + kind + "}")
-	return 0
-}
+func budgetGauge(name, kind string) float64 { return metricValue(name, "kind", kind) }

@@ -282,8 +282,9 @@ func (st ownedState) referenced() map[string]bool {
 	return out
 }
 
-// metricValue reads a counter or gauge without labels from controller-runtime's registry.
-func metricValue(name string) float64 {
+// metricValue reads a counter or gauge from controller-runtime's registry: the first series, or
+// with label and value the series that has that label value.
+func metricValue(name string, labelValue ...string) float64 {
 	families, err := metrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
 	for _, f := range families {
@@ -291,6 +292,13 @@ func metricValue(name string) float64 {
 			continue
 		}
 		for _, m := range f.GetMetric() {
+			matches := len(labelValue) != 2
+			for _, l := range m.GetLabel() {
+				matches = matches || (l.GetName() == labelValue[0] && l.GetValue() == labelValue[1])
+			}
+			if !matches {
+				continue
+			}
 			switch {
 			case m.GetCounter() != nil:
 				return m.GetCounter().GetValue()

@@ -57,20 +57,16 @@ func MinimalRules(w World) (rules int, known bool) {
 		if (ingress || egress) && len(matching(pods, []string{self})) == 0 {
 			return 0, false // a policy for no pod: its rules wait for pods, there is no minimum to state
 		}
-		for _, dir := range []struct {
-			on      bool
-			ingress bool
-			peers   [][]networkingv1.NetworkPolicyPeer
-			ports   [][]networkingv1.NetworkPolicyPort
-		}{{ingress, true, ingressPeers(np), ingressPorts(np)}, {egress, false, egressPeers(np), egressPorts(np)}} {
+		for _, dir := range []struct{ on, ingress bool }{{ingress, true}, {egress, false}} {
 			if !dir.on {
 				continue
 			}
 			k := key{np.Namespace, dir.ingress}
 			isolated[k] = true
-			for r := range dir.peers {
+			peers, ports := rulesOf(np, dir.ingress)
+			for r := range peers {
 				t := triple{self: []string{self}}
-				for _, p := range dir.peers[r] {
+				for _, p := range peers[r] {
 					if p.IPBlock != nil || p.NamespaceSelector != nil || p.PodSelector == nil {
 						return 0, false
 					}
@@ -83,7 +79,7 @@ func MinimalRules(w World) (rules int, known bool) {
 				if len(t.peers) == 0 {
 					return 0, false // "any peer": isolation and allows can shadow each other
 				}
-				for _, p := range dir.ports[r] {
+				for _, p := range ports[r] {
 					if p.Port == nil || p.Port.StrVal != "" || p.EndPort != nil {
 						return 0, false
 					}
@@ -243,32 +239,18 @@ func policyTypes(np *networkingv1.NetworkPolicy) (ingress, egress bool) {
 	return slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress), slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
 }
 
-func ingressPeers(np *networkingv1.NetworkPolicy) (out [][]networkingv1.NetworkPolicyPeer) {
-	for _, r := range np.Spec.Ingress {
-		out = append(out, r.From)
+// rulesOf returns, per rule of one direction, its peers and its ports.
+func rulesOf(np *networkingv1.NetworkPolicy, ingress bool) (peers [][]networkingv1.NetworkPolicyPeer, ports [][]networkingv1.NetworkPolicyPort) {
+	if ingress {
+		for _, r := range np.Spec.Ingress {
+			peers, ports = append(peers, r.From), append(ports, r.Ports)
+		}
+		return peers, ports
 	}
-	return out
-}
-
-func ingressPorts(np *networkingv1.NetworkPolicy) (out [][]networkingv1.NetworkPolicyPort) {
-	for _, r := range np.Spec.Ingress {
-		out = append(out, r.Ports)
-	}
-	return out
-}
-
-func egressPeers(np *networkingv1.NetworkPolicy) (out [][]networkingv1.NetworkPolicyPeer) {
 	for _, r := range np.Spec.Egress {
-		out = append(out, r.To)
+		peers, ports = append(peers, r.To), append(ports, r.Ports)
 	}
-	return out
-}
-
-func egressPorts(np *networkingv1.NetworkPolicy) (out [][]networkingv1.NetworkPolicyPort) {
-	for _, r := range np.Spec.Egress {
-		out = append(out, r.Ports)
-	}
-	return out
+	return peers, ports
 }
 
 // plainLabels reports whether every label is one NCP copies faithfully into a tag that the
