@@ -47,10 +47,11 @@ func (c *compiler) covers(q, r *ir.Rule) bool {
 	if q.Disabled || q.Direction != r.Direction || (q.IPProtocol != ir.IPv4IPv6 && q.IPProtocol != r.IPProtocol) {
 		return false
 	}
-	return c.listCovers(q.AppliedTo, false, r.AppliedTo, false) &&
+	// Cheapest first: services need no group.
+	return servicesCover(q.Services, r.Services) &&
+		c.listCovers(q.AppliedTo, false, r.AppliedTo, false) &&
 		c.listCovers(q.Sources, q.SourcesExcluded, r.Sources, r.SourcesExcluded) &&
-		c.listCovers(q.Destinations, q.DestinationsExcluded, r.Destinations, r.DestinationsExcluded) &&
-		servicesCover(q.Services, r.Services)
+		c.listCovers(q.Destinations, q.DestinationsExcluded, r.Destinations, r.DestinationsExcluded)
 }
 
 // listCovers compares two address (or port) lists, each "any" when empty and the complement of
