@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsync"
@@ -43,6 +44,9 @@ type DFWConfig struct {
 	ResyncPeriod time.Duration
 	// RetryBaseDelay and RetryMaxDelay bound the backoff after a failed sync.
 	RetryBaseDelay, RetryMaxDelay time.Duration
+	// Budget is microseg's share of NSX (zero fields: no limit); a compiled DFW over it is not
+	// applied.
+	Budget budget.Budget
 }
 
 // DFWReconciler is the one reconciler of the DFW: every relevant change of a ClusterSecurityPolicy,
@@ -119,6 +123,13 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 	// slow or down) is reached.
 	sources := sourcesOf(in)
 	r.outcomes.publish(&Outcome{Model: model, Sources: sources, DryRun: r.cfg.DryRun})
+	if err := r.checkBudget(ctx, model); err != nil {
+		// NSX is not contacted: it keeps the last DFW that fit. Retrying cannot help; the next
+		// change of the policies (or the resync) compiles again. The changes stay pending.
+		r.outcomes.publish(&Outcome{Model: model, Sources: sources, DryRun: r.cfg.DryRun, Err: err, FirstSync: !wasSynced})
+		syncDuration.WithLabelValues(resultError).Observe(time.Since(start).Seconds())
+		return reconcile.Result{RequeueAfter: r.cfg.ResyncPeriod}, nil
+	}
 
 	o, err := r.reachNSX(ctx, model, pending)
 	if ctx.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -17,6 +18,7 @@ const (
 
 // failureReason classifies what stopped a sync into a Programmed reason:
 //   - InvalidConfiguration for the operator's own configuration;
+//   - BudgetExceeded for a compiled DFW over microseg's NSX budget (never applied);
 //   - NSXRejected when NSX refused a request as invalid (a 4xx other than authentication, rate
 //     limiting and timeouts), which retrying the same request will not fix;
 //   - NSXUnavailable for everything that may pass on retry: no connection, TLS, 5xx, 429, expired
@@ -26,6 +28,10 @@ func failureReason(err error) string {
 	var ce *nsxsync.ConfigError
 	if errors.As(err, &ce) {
 		return ReasonInvalidConfiguration
+	}
+	var be *budget.Error
+	if errors.As(err, &be) {
+		return ReasonBudgetExceeded
 	}
 	var ae *nsxclient.APIError
 	if errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500 {
@@ -45,6 +51,8 @@ func failureMessage(reason string, err error) string {
 	switch reason {
 	case ReasonInvalidConfiguration:
 		return "microseg cannot program NSX: " + err.Error()
+	case ReasonBudgetExceeded:
+		return "Not programmed: " + err.Error() + "."
 	case securityv1alpha1.ReasonNSXRejected:
 		return "NSX Manager rejected a change: " + err.Error() + ". microseg retries with backoff; the error says what NSX objected to."
 	}

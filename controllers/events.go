@@ -125,6 +125,9 @@ func (e *npEvents) programEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectR
 	case !res.Accepted || o.DryRun:
 	case o.Err != nil:
 		reason := failureReason(o.Err)
+		if reason == ReasonBudgetExceeded && !slices.Contains(budgetNamespaces(o.Err), np.Namespace) {
+			return // only the namespaces that contribute most hear about the budget
+		}
 		if a.failing != reason {
 			a.failing = reason
 			e.recorder.Eventf(np, nil, corev1.EventTypeWarning, reason, actionProgram, "%s", truncateNote(failureMessage(reason, o.Err)))

@@ -31,12 +31,13 @@ const maxGroupIDs = 256
 //     False/InvalidSpec when the compiler rejected the policy.
 //   - Programmed: True/Programmed when NSX holds the policy's sections and groups; otherwise
 //     False with InvalidSpec, Pending (not synced yet), DryRun, NSXUnavailable, NSXRejected,
-//     InvalidConfiguration, or InvalidReference (a referenced NSX group is missing; the rest of
-//     the policy is programmed and the affected rules fail closed).
+//     InvalidConfiguration, BudgetExceeded (the whole DFW is over microseg's NSX budget and not
+//     applied), or InvalidReference (a referenced NSX group is missing; the rest of the policy is
+//     programmed and the affected rules fail closed).
 //   - Ready: True iff Accepted and Programmed are; otherwise the first failing one's reason.
 //   - Reconciling (kstatus) only while the operator is still working on it (Pending,
 //     NSXUnavailable); Stalled only when a human must act (InvalidSpec, InvalidReference,
-//     NSXRejected, InvalidConfiguration). Both are removed when false, as kstatus recommends.
+//     NSXRejected, InvalidConfiguration, BudgetExceeded). Both are removed when false, as kstatus recommends.
 //
 // status.realized is recomputed when the policy is programmed (InvalidReference included), cleared
 // when it is not accepted, and otherwise kept: it describes the last realization NSX confirmed.
@@ -64,7 +65,7 @@ func CSPStatus(prev securityv1alpha1.ClusterSecurityPolicyStatus, name string, g
 	switch programmed.Reason {
 	case securityv1alpha1.ReasonPending, securityv1alpha1.ReasonNSXUnavailable:
 		abnormal.Type = securityv1alpha1.ConditionReconciling
-	case ReasonInvalidSpec, securityv1alpha1.ReasonInvalidReference, securityv1alpha1.ReasonNSXRejected, ReasonInvalidConfiguration:
+	case ReasonInvalidSpec, securityv1alpha1.ReasonInvalidReference, securityv1alpha1.ReasonNSXRejected, ReasonInvalidConfiguration, ReasonBudgetExceeded:
 		abnormal.Type = securityv1alpha1.ConditionStalled
 	}
 	for _, t := range []string{securityv1alpha1.ConditionReconciling, securityv1alpha1.ConditionStalled} {

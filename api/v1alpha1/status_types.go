@@ -99,4 +99,8 @@ const (
 	// ReasonInvalidConfiguration: the operator's own configuration does not fit what NSX holds
 	// (an --anchor-section that is missing or ambiguous); fix the flag or NSX.
 	ReasonInvalidConfiguration = "InvalidConfiguration"
+	// ReasonBudgetExceeded: the compiled DFW needs more NSX objects than microseg's budget
+	// (--nsx-max-rules and the other --nsx-max-* flags); NSX keeps the last configuration that
+	// fit, and the message names the largest contributors.
+	ReasonBudgetExceeded = "BudgetExceeded"
 )

@@ -279,21 +279,70 @@ func TestInvariantHoldsRuleByRule(t *testing.T) {
 	if len(v) > 0 {
 		t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
 	}
+	// One mixed write (b/in/c turns from DROP to ALLOW), the rest narrowing or widening: rule by
+	// rule in monotone order, no guard (plan/monotone.go).
 	for _, c := range plans[1:] {
-		if c[plan.OpCreateRule]+c[plan.OpUpdateRule]+c[plan.OpDeleteRule] == 0 || c[plan.OpUpdateSectionRules] != 1 {
-			t.Fatalf("want rule-level calls in the big section and one atomic update: %v", c)
+		if c[plan.OpCreateRule]+c[plan.OpUpdateRule]+c[plan.OpDeleteRule] < 2 || c[plan.OpCreateSection] != 0 {
+			t.Fatalf("want rule-level calls and no guard: %v", c)
 		}
 	}
-	if v, _ := transitions(t, []*ir.Model{before, after}, true); len(v) == 0 {
-		t.Fatal("without the guard, this change should expose c→b")
+	// The order is what makes it safe: the mixed write first exposes c→b.
+	if v := applyMixedFirst(t, before, after); len(v) == 0 {
+		t.Fatal("with the mixed write first, this change should expose c→b")
 	}
 }
 
+// applyMixedFirst realizes before, plans after, moves the plan's first rule update (the mixed
+// write here) to the front and applies it, checking the invariant after every write.
+func applyMixedFirst(t *testing.T, before, after *ir.Model) []string {
+	t.Helper()
+	old, order := verdicts(t, before)
+	next, _ := verdicts(t, after)
+	e := newEnv(t)
+	w := setUpWorld(e)
+	e.sync(before, nil, w.opts())
+	p := e.plan(after, nil, w.opts())
+	if p.Guarded {
+		t.Fatalf("the plan is guarded: %v", p.Counts())
+	}
+	i := slices.IndexFunc(p.Steps, func(s plan.Step) bool { return s.Op == plan.OpUpdateRule })
+	if i < 0 {
+		t.Fatalf("no rule update in the plan: %v", p.Counts())
+	}
+	mixed := p.Steps[i]
+	p.Steps = append([]plan.Step{mixed}, slices.Delete(p.Steps, i, i+1)...)
+	var violations []string
+	e.setAfterWrite(func() {
+		for _, f := range order {
+			if r := e.trace(f); r.Allowed && !old[f].Allowed && !next[f].Allowed {
+				violations = append(violations, e.describe(f))
+			}
+		}
+	})
+	defer e.setAfterWrite(nil)
+	if _, err := apply.Apply(e.ctx, e.client, p, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return violations
+}
+
 func TestInvariantNeedsTheGuard(t *testing.T) {
-	// m1→m2 without the guard: after b's ingress is updated and before c's egress is, c→b is
-	// allowed at both sides although m1 denies it (at b's ingress) and m2 denies it (at c's
-	// egress).
-	v, _ := transitions(t, []*ir.Model{m1, m2}, true)
+	// Two denials swap sides: c→b is denied at b's ingress, then at c's egress; a→d at d's
+	// ingress, then at a's egress. Each is one rule update that changes direction, which cannot
+	// be split into a narrowing and a widening write, and whichever goes first lets the other
+	// flow through: old and new both deny it, the state in between denies it nowhere.
+	before := Model([]ir.Section{
+		Section("np-x", Rule("x/p", ir.ActionDrop, ir.DirectionIn, gB, From(Ref(gC)))),
+		Section("np-y", Rule("y/q", ir.ActionDrop, ir.DirectionIn, gD, From(Ref(gA)))),
+	}, gA, gB, gC, gD)
+	after := Model([]ir.Section{
+		Section("np-x", Rule("x/p", ir.ActionDrop, ir.DirectionOut, gA, To(Ref(gD)))),
+		Section("np-y", Rule("y/q", ir.ActionDrop, ir.DirectionOut, gC, To(Ref(gB)))),
+	}, gA, gB, gC, gD)
+	if v, plans := transitions(t, []*ir.Model{before, after}, false); len(v) > 0 || plans[1][plan.OpCreateSection] == 0 {
+		t.Fatalf("with the guard: %d violations, plan %v", len(v), plans[1])
+	}
+	v, _ := transitions(t, []*ir.Model{before, after}, true)
 	if len(v) == 0 {
 		t.Fatal("the change without its guard should have let c→b through in an intermediate state")
 	}

@@ -216,7 +216,8 @@ func (c *compiler) cspPeers(peers []securityv1alpha1.Peer) (peerSet, error) {
 // compileTier compiles the policies of one tier (already in evaluation order) into one section
 // per policy (more past the rules-per-section limit), ingress rules then egress rules. Pass rules
 // produce no DFW rule: each later rule of the tier and direction is restricted to flows outside
-// the Pass rules before it (pass.go).
+// the Pass rules before it (pass.go). A rule an earlier rule of the tier covers is left out
+// (shadow.go).
 func (c *compiler) compileTier(tier ir.Tier, csps []*compiledCSP) []ir.Section {
 	rules := make([][]ir.Rule, len(csps))
 	for dir := range 2 {
@@ -242,6 +243,7 @@ func (c *compiler) compileTier(tier ir.Tier, csps []*compiledCSP) []ir.Section {
 			}
 		}
 	}
+	rules = c.dropShadowedInTier(rules)
 	var out []ir.Section
 	for i, p := range csps {
 		out = append(out, c.sections(c.limitKey("csp/"+p.name), "csp "+p.name, tier, rules[i], true)...)

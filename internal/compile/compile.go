@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go4.org/netipx"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -41,6 +42,11 @@ type Settings struct {
 	// MaxSelectorTerms bounds the tag criteria one selector may expand to (namespaces × In
 	// alternatives); past it the selector is realized as an IPSet. Default 10,000.
 	MaxSelectorTerms int
+	// SectionFill is how many rules the developer tier packs into one section before it splits
+	// the section's bucket of namespaces in two (devtier.go). Default 800 (80% of a real NSX
+	// section, so that rules added one by one between compiles never reach the limit); at most
+	// MaxRulesPerSection.
+	SectionFill int
 
 	// trustForgeableTags makes the compiler trust tag groups that forged identity labels could
 	// fool, as it did before it checked them: only tests set it, to show that the oracles catch
@@ -65,6 +71,9 @@ func (s Settings) withDefaults() Settings {
 	if s.MaxSelectorTerms == 0 {
 		s.MaxSelectorTerms = 10000
 	}
+	if s.SectionFill == 0 {
+		s.SectionFill = min(800, s.MaxRulesPerSection)
+	}
 	return s
 }
 
@@ -79,6 +88,8 @@ func (s Settings) validate() error {
 		return errors.New("compile: settings: a criterion must hold at least the cluster and namespace tags")
 	case s.MaxLiteralAddresses < 0, s.MaxPassPieces < 1, s.MaxGroupNesting < 1, s.MaxSelectorTerms < 1:
 		return errors.New("compile: settings: MaxLiteralAddresses, MaxPassPieces, MaxGroupNesting and MaxSelectorTerms must be positive")
+	case s.SectionFill < 1 || s.SectionFill > l.MaxRulesPerSection:
+		return fmt.Errorf("compile: settings: SectionFill %d must be 1..MaxRulesPerSection (%d)", s.SectionFill, l.MaxRulesPerSection)
 	}
 	return nil
 }
@@ -98,6 +109,8 @@ type compiler struct {
 	// forgeryHits: forger → the rules ("<object> <rule>") whose groups it would have fooled.
 	forgeryCache map[string][]int32
 	forgeryHits  map[int32]map[string]bool
+	// refAddrCache: the address sets of IPSet and literal refs, for coverage (shadow.go).
+	refAddrCache map[ir.Ref]*netipx.IPSet
 }
 
 // Compile turns Kubernetes objects into the DFW model. It is pure and deterministic: the same
@@ -124,22 +137,26 @@ func Compile(in Input) (*ir.Model, error) {
 		objects:      map[ir.ObjectRef]*ir.ObjectResult{},
 		forgeryCache: map[string][]int32{},
 		forgeryHits:  map[int32]map[string]bool{},
+		refAddrCache: map[ir.Ref]*netipx.IPSet{},
 	}
 
 	security, baseline := c.compileCSPs(in.ClusterSecurityPolicies)
-	dev := &devSections{allow: map[string][]ir.Rule{}, isolate: map[string][]ir.Rule{}}
+	dev := map[string]*devRules{}
 	for _, np := range sortNPs(in.NetworkPolicies) {
 		obj := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name}
 		var w warnings
-		// Rules go to a scratch copy so that a policy that fails half-way contributes nothing.
-		scratch := &devSections{allow: map[string][]ir.Rule{}, isolate: map[string][]ir.Rule{}}
-		if err := c.compileNP(np, scratch, &w); err != nil {
+		d := dev[np.Namespace]
+		if d == nil {
+			d = &devRules{}
+			dev[np.Namespace] = d
+		}
+		mark := d.mark()
+		if err := c.compileNP(np, d, &w); err != nil {
+			d.reset(mark) // a policy that fails half-way contributes nothing
 			c.reject(obj, err)
 			continue
 		}
 		c.accept(obj, &w)
-		dev.allow[np.Namespace] = append(dev.allow[np.Namespace], scratch.allow[np.Namespace]...)
-		dev.isolate[np.Namespace] = append(dev.isolate[np.Namespace], scratch.isolate[np.Namespace]...)
 	}
 
 	var sections []ir.Section

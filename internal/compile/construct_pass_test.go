@@ -31,11 +31,13 @@ func TestSCTPIsFailClosedAndWarned(t *testing.T) {
 	if got := rulesOf(m, "sctp", "isolate/"); len(got) != 1 {
 		t.Errorf("the pods stay isolated: %+v", got)
 	}
-	for _, name := range []string{"ingress/sctp", "ingress/all-sctp"} {
-		r := rulesOf(m, "deny-sctp", name)[0]
-		if len(r.Services) != 1 || r.Services[0].Kind != ir.ServiceIPProtocol || r.Services[0].ProtocolNumber != 132 {
-			t.Errorf("%s: services %+v, want IP protocol 132", name, r.Services)
-		}
+	r := rulesOf(m, "deny-sctp", "ingress/sctp")[0]
+	if len(r.Services) != 1 || r.Services[0].Kind != ir.ServiceIPProtocol || r.Services[0].ProtocolNumber != 132 {
+		t.Errorf("ingress/sctp: services %+v, want IP protocol 132", r.Services)
+	}
+	// Widened to every SCTP port, the first rule covers the second, which is never reached.
+	if got := rulesOf(m, "deny-sctp", "ingress/all-sctp"); len(got) != 0 {
+		t.Errorf("ingress/all-sctp is shadowed by ingress/sctp and must be left out, got %+v", got)
 	}
 	var codes []string
 	for _, w := range m.Warnings {

@@ -19,13 +19,21 @@
 //
 // # Mapping onto the DFW
 //
-// Sections, top-down: one per Security CSP ("csp/<name>"), one allow section per namespace with
-// NetworkPolicies ("np-allow/<ns>"), one isolation section per such namespace ("np-isolate/<ns>"),
-// one per Baseline CSP. A section past MaxRulesPerSection continues in "<key>#2", "<key>#3"...
-// Ingress rules are direction IN, applied to the protected pods, peers in sources; egress rules
-// are direction OUT, applied to the selected pods, peers in destinations. Isolation rules are DROP
-// rules applied to each policy's selected pods after every developer allow, so unselected pods
-// fall through to the Baseline tier. CSP Deny is DROP, Reject is REJECT, logged is kept.
+// Sections, top-down: one per Security CSP ("csp/<name>"), the developer tier packed into
+// sections "np/<bucket>" (devtier.go: namespaces bucketed by a hash of their name, a bucket split
+// past Settings.SectionFill rules; each namespace's allow rules, then its isolation rules,
+// together), one per Baseline CSP. A section past MaxRulesPerSection continues in "<key>#2",
+// "<key>#3"... Ingress rules are direction IN, applied to the protected pods, peers in sources;
+// egress rules are direction OUT, applied to the selected pods, peers in destinations. Isolation is
+// one DROP rule per namespace and direction applied to every pod a policy isolates there
+// (isolation.go), after the namespace's allows, so unselected pods fall through to the Baseline
+// tier. CSP Deny is DROP, Reject is REJECT, logged is kept.
+//
+// The output is kept small without changing what it means: a rule an earlier rule of the same
+// evaluation (a tier, or a namespace of the developer tier) covers is left out, and a namespace's
+// allow rules that differ in one field only are merged (shadow.go, merge.go; a merged rule lists
+// its other source rules in Origin.Also). compiletest.MinimalRules states the fewest rules where
+// that is known; the tests check the compiler reaches it.
 //
 // Every source rule is first turned into products (see product): family × self pods × peer
 // addresses × services. The DFW's own evaluation at a port gives the "self" dimension for free: an
@@ -82,7 +90,10 @@
 // # Groups
 //
 // Groups are content-addressed (key = kind prefix + hash of the normalised content, including the
-// cluster id) and shared by every rule needing the same membership. Realization of a pod set:
+// cluster id) and shared by every rule needing the same membership. A group that is not the tag
+// group of an exact selector records why it exists (ir.Group.Reason), for ir.UsageOf. The model
+// also records its busiest pod port (ir.PortLoad: the most rules whose applied_to holds one pod's
+// port), which NSX bounds per vNIC (portload.go). Realization of a pod set:
 //
 //	pod set                                                  realized as
 //	-----------------------------------------------------   ---------------------------------------

@@ -24,8 +24,9 @@ type ruleSpec struct {
 // the pod itself) or sources of an OUT rule. ok is false when the set can match no flow (no
 // member has an address).
 func (c *compiler) selfRefs(s podSet, fam int, ctx *ruleCtx) (applied ir.Ref, restrict []ir.Ref, ok bool) {
-	if c.trustedTags(s, roleSubjects, ctx) {
-		return c.tagGroupRef(s.form.terms), nil, true
+	trusted, why := c.trustedTags(s, roleSubjects, ctx)
+	if trusted {
+		return c.tagGroupRef(s.form.terms, ""), nil, true
 	}
 	addrs := addrSetOf(c.snap.ipsOf(s.members))
 	if fam != 0 {
@@ -34,11 +35,11 @@ func (c *compiler) selfRefs(s podSet, fam int, ctx *ruleCtx) (applied ir.Ref, re
 	if addrs == nil {
 		return ir.Ref{}, nil, false
 	}
-	super := s.superset()
+	super := s.superset(why)
 	if super == nil || len(super.terms) == 0 {
-		super = c.namespaceForm(c.namespacesOf(s.members))
+		super = c.namespaceForm(c.namespacesOf(s.members), why)
 	}
-	return c.tagGroupRef(super.terms), c.ipSetRefs(addrs), true
+	return c.tagGroupRef(super.terms, why), c.ipSetRefs(addrs, why), true
 }
 
 func (c *compiler) namespacesOf(members []int32) []string {
@@ -57,15 +58,16 @@ func (c *compiler) namespacesOf(members []int32) []string {
 // addresses, address sets as literal refs (or IPSets when there are many), NSX groups by name.
 func (c *compiler) peerRefs(p peerSet, fam int, ctx *ruleCtx) []ir.Ref {
 	var refs []ir.Ref
+	trusted, why := c.trustedTags(p.pods, rolePeers, ctx)
 	switch {
-	case c.trustedTags(p.pods, rolePeers, ctx):
-		refs = append(refs, c.tagGroupRef(p.pods.form.terms))
+	case trusted:
+		refs = append(refs, c.tagGroupRef(p.pods.form.terms, ""))
 	case len(p.pods.members) > 0:
 		addrs := addrSetOf(c.snap.ipsOf(p.pods.members))
 		if fam != 0 {
 			addrs = familyAddrs(addrs, fam)
 		}
-		refs = append(refs, c.ipSetRefs(addrs)...)
+		refs = append(refs, c.ipSetRefs(addrs, why)...)
 	}
 	ips := p.ips
 	if fam != 0 {
@@ -76,7 +78,7 @@ func (c *compiler) peerRefs(p peerSet, fam int, ctx *ruleCtx) []ir.Ref {
 			refs = append(refs, ir.Ref{CIDR: l})
 		}
 	} else {
-		refs = append(refs, c.ipSetRefs(ips)...)
+		refs = append(refs, c.ipSetRefs(ips, ir.ReasonOverLimit)...)
 	}
 	for _, n := range p.external {
 		refs = append(refs, ir.Ref{NSXGroup: n})

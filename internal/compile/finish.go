@@ -11,7 +11,7 @@ import (
 // finish hashes rules and sections, keeps the groups the rules reach, and summarises each source
 // object.
 func (c *compiler) finish(sections []ir.Section) *ir.Model {
-	m := &ir.Model{ClusterID: c.clusterID, Sections: sections}
+	m := &ir.Model{ClusterID: c.clusterID, Sections: sections, PortLoad: c.portLoad(sections)}
 	for i := range m.Sections {
 		s := &m.Sections[i]
 		ruleHashes := make([]string, len(s.Rules))
@@ -42,24 +42,41 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 		s := &m.Sections[i]
 		for j := range s.Rules {
 			r := &s.Rules[j]
-			res := c.objects[r.Origin.Object]
-			if res == nil {
-				panic(fmt.Sprintf("compile: rule %s has no source object", r.Key))
-			}
-			if n := len(res.Sections); n == 0 || res.Sections[n-1] != s.Key {
-				res.Sections = append(res.Sections, s.Key)
-			}
-			res.RuleCount++
-			groups := perObject[r.Origin.Object]
-			if groups == nil {
-				groups = map[string]bool{}
-				perObject[r.Origin.Object] = groups
-			}
 			for _, list := range [][]ir.Ref{r.AppliedTo, r.Sources, r.Destinations} {
 				for _, ref := range list {
 					if ref.Group != "" {
 						reach(ref.Group)
-						c.closure(ref.Group, groups)
+					}
+				}
+			}
+			// A merged rule counts for every object it realizes rules of.
+			for k := -1; k < len(r.Origin.Also); k++ {
+				obj := r.Origin.Object
+				if k >= 0 {
+					obj = r.Origin.Also[k].Object
+					if obj == r.Origin.Object || (k > 0 && r.Origin.Also[k-1].Object == obj) {
+						continue // Also is sorted: one object's rules are adjacent
+					}
+				}
+				o := ir.Origin{Object: obj}
+				res := c.objects[o.Object]
+				if res == nil {
+					panic(fmt.Sprintf("compile: rule %s has no source object %s", r.Key, o.Object))
+				}
+				if n := len(res.Sections); n == 0 || res.Sections[n-1] != s.Key {
+					res.Sections = append(res.Sections, s.Key)
+				}
+				res.RuleCount++
+				groups := perObject[o.Object]
+				if groups == nil {
+					groups = map[string]bool{}
+					perObject[o.Object] = groups
+				}
+				for _, list := range [][]ir.Ref{r.AppliedTo, r.Sources, r.Destinations} {
+					for _, ref := range list {
+						if ref.Group != "" {
+							c.closure(ref.Group, groups)
+						}
 					}
 				}
 			}

@@ -51,14 +51,15 @@ func (c *compiler) impostors(s podSet) []int32 {
 
 // trustedTags reports whether s's tag form may realize s: it is exact, has criteria, and no pod
 // outside s can match them through forged tags. When impostors would match, it warns on the rule
-// (role says whether s holds the rule's subjects or its peers) and returns false.
-func (c *compiler) trustedTags(s podSet, role string, ctx *ruleCtx) bool {
+// (role says whether s holds the rule's subjects or its peers) and returns false. why is the
+// reason the tags are not trusted.
+func (c *compiler) trustedTags(s podSet, role string, ctx *ruleCtx) (trusted bool, why ir.GroupReason) {
 	if !s.exact() || len(s.form.terms) == 0 {
-		return false
+		return false, s.reason()
 	}
 	imps := c.impostors(s)
 	if len(imps) == 0 {
-		return true
+		return true, ""
 	}
 	them := "it"
 	if len(imps) > 1 {
@@ -77,7 +78,7 @@ func (c *compiler) trustedTags(s podSet, role string, ctx *ruleCtx) bool {
 		}
 		c.forgeryHits[i][ctx.obj.String()+" "+ctx.rule] = true
 	}
-	return false
+	return false, ir.ReasonForged
 }
 
 // Roles of a pod set in a rule, for messages.

@@ -53,7 +53,8 @@ func (c *compiler) addGroup(g ir.Group, describe string) string {
 		}
 	}
 	key := prefix + hash[:24]
-	if _, ok := c.groups.byKey[key]; ok {
+	if have, ok := c.groups.byKey[key]; ok {
+		have.Reason = minReasonOrExact(have.Reason, g.Reason)
 		return key
 	}
 	g.Key, g.Hash = key, hash
@@ -62,12 +63,23 @@ func (c *compiler) addGroup(g ir.Group, describe string) string {
 	return key
 }
 
+// minReasonOrExact is the reason a group needed both ways carries: none when either use is an
+// exact selector, the smaller code otherwise.
+func minReasonOrExact(a, b ir.GroupReason) ir.GroupReason {
+	if a == "" || b == "" {
+		return ""
+	}
+	return min(a, b)
+}
+
 // tagGroupRef returns the group selecting the pods of terms by NCP tags: one TagGroup when the
 // terms fit the criteria limit, else TagGroups of at most MaxCriteriaPerGroup criteria nested
-// under NestedGroups.
-func (c *compiler) tagGroupRef(terms []term) ir.Ref {
+// under NestedGroups. why is empty when the terms select exactly the pods meant, else the reason
+// they only bound them.
+func (c *compiler) tagGroupRef(terms []term, why ir.GroupReason) ir.Ref {
 	canon := canonicalTerms(terms)
 	if ref, ok := c.groups.tagRefs[canon]; ok {
+		c.noteReason(ref, why)
 		return ref
 	}
 	var keys []string
@@ -80,16 +92,28 @@ func (c *compiler) tagGroupRef(terms []term) ir.Ref {
 		if len(chunk) > 1 {
 			desc += fmt.Sprintf(" +%d", len(chunk)-1)
 		}
-		keys = append(keys, c.addGroup(ir.Group{Kind: ir.KindTagGroup, Criteria: crit}, desc))
+		keys = append(keys, c.addGroup(ir.Group{Kind: ir.KindTagGroup, Criteria: crit, Reason: why}, desc))
 	}
 	var ref ir.Ref
 	if len(keys) == 1 {
 		ref = ir.Ref{Group: keys[0]}
 	} else {
-		ref = c.nestedRef(keys, nil, "pods "+describeTerm(terms[0])+fmt.Sprintf(" +%d", len(terms)-1))
+		ref = c.nestedRef(keys, nil, "pods "+describeTerm(terms[0])+fmt.Sprintf(" +%d", len(terms)-1), ir.ReasonOverLimit)
 	}
 	c.groups.tagRefs[canon] = ref
 	return ref
+}
+
+// noteReason records another use of a tag group (or of the tag groups a nested group holds).
+func (c *compiler) noteReason(ref ir.Ref, why ir.GroupReason) {
+	g := c.groups.byKey[ref.Group]
+	if g.Kind == ir.KindTagGroup {
+		g.Reason = minReasonOrExact(g.Reason, why)
+		return
+	}
+	for _, m := range g.Members {
+		c.noteReason(ir.Ref{Group: m}, why)
+	}
 }
 
 // criterion renders a term as NCP tag matches: cluster, namespace (or "is a pod"), labels.
@@ -147,13 +171,18 @@ func describeTerm(t term) string {
 	return b.String()
 }
 
-// ipSetRefs returns IPSets holding the addresses, one family each, split at MaxIPSetEntries.
-func (c *compiler) ipSetRefs(addrs *netipx.IPSet) []ir.Ref {
+// ipSetRefs returns IPSets holding the addresses, one family each, split at MaxIPSetEntries; why
+// is the reason the addresses are not a tag group.
+func (c *compiler) ipSetRefs(addrs *netipx.IPSet, why ir.GroupReason) []ir.Ref {
 	if addrs == nil {
 		return nil
 	}
 	canon := strings.Join(rangeStrings(addrs), ",")
 	if refs, ok := c.groups.addrRefs[canon]; ok {
+		for _, r := range refs {
+			g := c.groups.byKey[r.Group]
+			g.Reason = minReason(g.Reason, why)
+		}
 		return refs
 	}
 	var refs []ir.Ref
@@ -168,7 +197,7 @@ func (c *compiler) ipSetRefs(addrs *netipx.IPSet) []ir.Ref {
 			if len(chunk) > 1 {
 				desc += fmt.Sprintf(" +%d", len(chunk)-1)
 			}
-			key := c.addGroup(ir.Group{Kind: ir.KindIPSet, Family: family, IPs: slices.Clone(chunk)}, desc)
+			key := c.addGroup(ir.Group{Kind: ir.KindIPSet, Family: family, IPs: slices.Clone(chunk), Reason: why}, desc)
 			refs = append(refs, ir.Ref{Group: key})
 		}
 	}
@@ -177,8 +206,8 @@ func (c *compiler) ipSetRefs(addrs *netipx.IPSet) []ir.Ref {
 }
 
 // nestedRef returns one group whose static members are the given groups and NSX groups, nesting
-// further when there are more than MaxGroupMembers.
-func (c *compiler) nestedRef(members, external []string, describe string) ir.Ref {
+// further when there are more than MaxGroupMembers; why is the reason one group of refs was needed.
+func (c *compiler) nestedRef(members, external []string, describe string, why ir.GroupReason) ir.Ref {
 	members = slices.Clone(members)
 	slices.Sort(members)
 	members = slices.Compact(members)
@@ -192,12 +221,12 @@ func (c *compiler) nestedRef(members, external []string, describe string) ir.Ref
 		all := append(slices.Clone(members), externalMarker(external)...)
 		for chunk := range slices.Chunk(all, limit) {
 			m, e := splitMarked(chunk)
-			next = append(next, c.addGroup(ir.Group{Kind: ir.KindNestedGroup, Members: m, ExternalMembers: e}, describe+" (part)"))
+			next = append(next, c.addGroup(ir.Group{Kind: ir.KindNestedGroup, Members: m, ExternalMembers: e, Reason: why}, describe+" (part)"))
 		}
 		members, external = next, nil
 		slices.Sort(members)
 	}
-	return ir.Ref{Group: c.addGroup(ir.Group{Kind: ir.KindNestedGroup, Members: members, ExternalMembers: external}, describe)}
+	return ir.Ref{Group: c.addGroup(ir.Group{Kind: ir.KindNestedGroup, Members: members, ExternalMembers: external, Reason: why}, describe)}
 }
 
 // externalMarker marks NSX group names so that they can be chunked together with group keys
@@ -242,9 +271,9 @@ func (c *compiler) collapseRefs(refs []ir.Ref) ir.Ref {
 	}
 	if hasAddrs {
 		set, _ := b.IPSet()
-		for _, r := range c.ipSetRefs(set) {
+		for _, r := range c.ipSetRefs(set, ir.ReasonOverLimit) {
 			members = append(members, r.Group)
 		}
 	}
-	return c.nestedRef(members, external, "excluded peers")
+	return c.nestedRef(members, external, "excluded peers", ir.ReasonOverLimit)
 }

@@ -137,7 +137,7 @@ func (c *compiler) expandEgress(self podSet, peers []famPeer, ps portSpec, ctx *
 					sub.pods = subsetPods(peer.pods, s.fromPods)
 				}
 				if len(s.whole) > 0 {
-					sub.pods = podSet{members: unionSorted(sub.pods.members, s.whole)}
+					sub.pods = podSet{members: unionSorted(sub.pods.members, s.whole), why: ir.ReasonNamedPort}
 				}
 				out = append(out, product{self: self, peer: sub, svc: protoPorts(string(np.proto), n, n), fam: fam})
 			}

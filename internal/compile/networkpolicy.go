@@ -12,20 +12,10 @@ import (
 
 // The developer tier. NetworkPolicy semantics: a pod selected by some policy for a direction is
 // isolated in that direction, and a flow is allowed iff some rule of those policies allows it.
-// On the DFW this is every policy rule as an ALLOW (applied to the policy's pods) in allow
-// sections, followed by DROP rules applied to each policy's pods in isolation sections: a flow
-// that no allow matched is dropped at a selected pod, and pods no policy selects match neither
-// and fall through to the Baseline tier.
-//
-// Sections are per namespace, because policies are namespaced and a namespace is what one team
-// changes at a time: "np-allow/<ns>" with the rules of that namespace's policies (by name, ingress
-// rules then egress rules) and "np-isolate/<ns>" with their isolation rules. All allow sections
-// come before all isolation sections.
-
-// devSections holds the developer tier's rules per namespace.
-type devSections struct {
-	allow, isolate map[string][]ir.Rule
-}
+// On the DFW this is every policy rule as an ALLOW (applied to the policy's pods), followed by
+// one DROP rule per namespace and direction applied to every pod a policy isolates there: a flow
+// that no allow matched is dropped at an isolated pod, and pods no policy selects match neither
+// and fall through to the Baseline tier. devtier.go merges, prunes and packs these rules.
 
 func sortNPs(list []networkingv1.NetworkPolicy) []*networkingv1.NetworkPolicy {
 	out := make([]*networkingv1.NetworkPolicy, len(list))
@@ -73,7 +63,7 @@ func policyTypes(np *networkingv1.NetworkPolicy) (ingress, egress bool, err erro
 
 // compileNP compiles one NetworkPolicy into dev. It validates the whole policy before emitting
 // anything, so an invalid policy contributes nothing.
-func (c *compiler) compileNP(np *networkingv1.NetworkPolicy, dev *devSections, w *warnings) error {
+func (c *compiler) compileNP(np *networkingv1.NetworkPolicy, dev *devRules, w *warnings) error {
 	obj := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name}
 	isoIn, isoOut, err := policyTypes(np)
 	if err != nil {
@@ -130,22 +120,12 @@ func (c *compiler) compileNP(np *networkingv1.NetworkPolicy, dev *devSections, w
 			spec.dir = ir.DirectionOut
 			products = c.expandEgress(self, r.peers, r.ports, ctx)
 		}
-		dev.allow[np.Namespace] = append(dev.allow[np.Namespace], c.emit(spec, products, ctx)...)
+		dev.allow = append(dev.allow, c.emit(spec, products, ctx)...)
 	}
-	for _, iso := range []struct {
-		on  bool
-		dir string
-		ir  ir.Direction
-	}{{isoIn, "ingress", ir.DirectionIn}, {isoOut, "egress", ir.DirectionOut}} {
-		if !iso.on {
-			continue
+	for d, on := range [2]bool{isoIn, isoOut} {
+		if on {
+			dev.isolate[d] = append(dev.isolate[d], isolation{obj: obj, self: self})
 		}
-		rule := "isolate/" + iso.dir
-		ctx := &ruleCtx{w: w, obj: obj, rule: rule}
-		spec := ruleSpec{key: key + "/" + rule, display: fmt.Sprintf("%s isolate %s", display, iso.dir),
-			action: ir.ActionDrop, dir: iso.ir, origin: ir.Origin{Object: obj, Rule: rule}}
-		p := product{self: self, peer: anyPeer(), svc: anyService()}
-		dev.isolate[np.Namespace] = append(dev.isolate[np.Namespace], c.emit(spec, []product{p}, ctx)...)
 	}
 	return nil
 }
@@ -210,27 +190,4 @@ func ipBlockSet(blk *networkingv1.IPBlock) (*netipx.IPSet, error) {
 		b.RemovePrefix(ex)
 	}
 	return b.IPSet()
-}
-
-// sections returns the developer tier's sections: allow sections, then isolation sections, each
-// in namespace order.
-func (c *compiler) devTierSections(dev *devSections) []ir.Section {
-	var out []ir.Section
-	for _, kind := range []struct {
-		name  string
-		rules map[string][]ir.Rule
-	}{{"np-allow", dev.allow}, {"np-isolate", dev.isolate}} {
-		namespaces := make([]string, 0, len(kind.rules))
-		for ns := range kind.rules {
-			namespaces = append(namespaces, ns)
-		}
-		slices.Sort(namespaces)
-		for _, ns := range namespaces {
-			if len(kind.rules[ns]) == 0 {
-				continue
-			}
-			out = append(out, c.sections(kind.name+"/"+ns, kind.name+" "+ns, ir.TierDeveloper, kind.rules[ns], false)...)
-		}
-	}
-	return out
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"go4.org/netipx"
+
+	"github.com/microseg/microseg/internal/ir"
 )
 
 // peerSet is the other end of a connection, matched by address (sources of IN rules,
@@ -175,7 +177,7 @@ func (c *compiler) diffPeers(a, b peerSet) (peerSet, bool) {
 	case !byAddress:
 		out.pods = c.diffPods(a.pods, b.pods)
 	default:
-		out.pods = podSet{members: kept, form: a.pods.superset()}
+		out.pods = podSet{members: kept, form: a.pods.superset(ir.ReasonPass), why: ir.ReasonPass}
 	}
 	if a.ips != nil {
 		out.ips = minusAddrs(a.ips, c.addrs(b))

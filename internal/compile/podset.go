@@ -2,6 +2,8 @@ package compile
 
 import (
 	"slices"
+
+	"github.com/microseg/microseg/internal/ir"
 )
 
 // podSet is a set of pods of the snapshot: the concrete members (authoritative for this
@@ -9,6 +11,21 @@ import (
 type podSet struct {
 	members []int32 // sorted, unique
 	form    *tagForm
+	// why says why a set without a form has none (a named-port split of addresses).
+	why ir.GroupReason
+}
+
+// reason is why the set is not exact (empty when it is).
+func (p podSet) reason() ir.GroupReason {
+	switch {
+	case p.exact():
+		return ""
+	case p.form != nil && p.form.why != "":
+		return p.form.why
+	case p.why != "":
+		return p.why
+	}
+	return ir.ReasonOverLimit
 }
 
 // exact reports whether the tag form selects exactly the members.
@@ -20,12 +37,16 @@ func (p podSet) nothing() bool {
 	return len(p.members) == 0 && (!p.exact() || len(p.form.terms) == 0)
 }
 
-// superset returns the form as a (possibly relaxed) superset, or nil.
-func (p podSet) superset() *tagForm {
+// superset returns the form as a (possibly relaxed) superset, or nil; why is the reason the
+// subset it bounds is not exact, unless the form already had one.
+func (p podSet) superset(why ir.GroupReason) *tagForm {
 	if p.form == nil {
 		return nil
 	}
-	return &tagForm{terms: p.form.terms}
+	if p.form.why != "" {
+		why = p.form.why
+	}
+	return &tagForm{terms: p.form.terms, why: why}
 }
 
 // samePods reports whether two pod sets are the same set with the same description.
@@ -51,7 +72,7 @@ func unionPods(a, b podSet) podSet {
 	case len(b.members) == 0 && b.form == nil:
 		return a
 	}
-	return podSet{members: unionSorted(a.members, b.members), form: unionForms(a.form, b.form)}
+	return podSet{members: unionSorted(a.members, b.members), form: unionForms(a.form, b.form), why: minReason(a.why, b.why)}
 }
 
 // diffPods is a \ b, keeping a tag description when tags can express the difference.
@@ -65,7 +86,7 @@ func (c *compiler) diffPods(a, b podSet) podSet {
 			return podSet{members: m, form: &tagForm{terms: terms, exact: true}}
 		}
 	}
-	return podSet{members: m, form: a.superset()}
+	return podSet{members: m, form: a.superset(ir.ReasonPass), why: ir.ReasonPass}
 }
 
 // subsetPods is the subset of a with the given members (a named-port split, say): it keeps a's
@@ -74,7 +95,7 @@ func subsetPods(a podSet, members []int32) podSet {
 	if len(members) == len(a.members) {
 		return a
 	}
-	return podSet{members: members, form: a.superset()}
+	return podSet{members: members, form: a.superset(ir.ReasonNamedPort), why: ir.ReasonNamedPort}
 }
 
 func unionSorted(a, b []int32) []int32 {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/ncptags"
 )
 
@@ -22,6 +23,20 @@ type term struct {
 type tagForm struct {
 	terms []term // sorted, unique
 	exact bool
+	// why is the reason the form is not exact (empty when it is).
+	why ir.GroupReason
+}
+
+// minReason is the smaller of two reasons, ignoring empty ones: a group needed for several
+// reasons reports one of them whatever the order in which they were met.
+func minReason(a, b ir.GroupReason) ir.GroupReason {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a < b:
+		return a
+	}
+	return b
 }
 
 func compareTerms(a, b term) int {
@@ -122,24 +137,32 @@ func subsumedBy(t term, list []term, self int) bool {
 }
 
 // makeTerm turns one namespace (or "" for all) and one selector conjunction into a term, dropping
-// the conditions NCP tags cannot carry faithfully. exact is false when anything was dropped.
-func (c *compiler) makeTerm(ns string, cj conj, h *tagHazards) (term, bool) {
+// the conditions NCP tags cannot carry faithfully. why is empty when the term is exact, and
+// otherwise says what was dropped.
+func (c *compiler) makeTerm(ns string, cj conj, h *tagHazards) (term, ir.GroupReason) {
 	t := term{ns: ns}
-	exact := !cj.relaxed
+	var why ir.GroupReason
+	if cj.relaxed {
+		why = ir.ReasonNotIn
+	}
 	if h.overLabelled && len(cj.reqs) > 0 {
 		// NCP dropped label tags of some pod here; no label condition is trustworthy, but the
 		// namespace term is still a superset.
-		return t, false
+		return t, minReason(why, ir.ReasonUntrustedLabels)
 	}
 	maxLabels := c.limits.MaxExpressionsPerCriterion - 2
 	for _, r := range cj.reqs {
-		if !c.expressible(r, h) || len(t.reqs) == maxLabels {
-			exact = false
+		switch {
+		case !c.expressible(r, h):
+			why = minReason(why, ir.ReasonUntrustedLabels)
+			continue
+		case len(t.reqs) == maxLabels:
+			why = minReason(why, ir.ReasonOverLimit)
 			continue
 		}
 		t.reqs = append(t.reqs, r)
 	}
-	return t, exact
+	return t, why
 }
 
 // expressible reports whether a label condition can be an exact LogicalPort tag expression.
@@ -171,7 +194,7 @@ func (c *compiler) formFor(namespaces []int32, sel selector) *tagForm {
 		}
 	}
 	if !ok || len(nsNames)*len(conjs) > maxTerms {
-		return c.namespaceForm(nsNames)
+		return c.namespaceForm(nsNames, ir.ReasonOverLimit)
 	}
 	form := &tagForm{exact: true}
 	for _, name := range nsNames {
@@ -180,8 +203,9 @@ func (c *compiler) formFor(namespaces []int32, sel selector) *tagForm {
 			h = &c.snap.nsHazards[c.snap.nsIndex[name]]
 		}
 		for _, cj := range conjs {
-			t, exact := c.makeTerm(name, cj, h)
-			form.exact = form.exact && exact
+			t, why := c.makeTerm(name, cj, h)
+			form.exact = form.exact && why == ""
+			form.why = minReason(form.why, why)
 			form.terms = append(form.terms, t)
 		}
 	}
@@ -189,16 +213,16 @@ func (c *compiler) formFor(namespaces []int32, sel selector) *tagForm {
 	return form
 }
 
-// namespaceForm is the relaxed superset "every pod of these namespaces".
-func (c *compiler) namespaceForm(nsNames []string) *tagForm {
+// namespaceForm is the relaxed superset "every pod of these namespaces", inexact for why.
+func (c *compiler) namespaceForm(nsNames []string, why ir.GroupReason) *tagForm {
 	if len(nsNames) > c.maxTerms() {
-		return &tagForm{terms: []term{{}}}
+		return &tagForm{terms: []term{{}}, why: why}
 	}
 	terms := make([]term, len(nsNames))
 	for i, n := range nsNames {
 		terms[i] = term{ns: n}
 	}
-	return &tagForm{terms: normalizeTerms(terms)}
+	return &tagForm{terms: normalizeTerms(terms), why: why}
 }
 
 // maxTerms is how many criteria a selector may expand to: what MaxGroupNesting levels of nested
@@ -220,7 +244,7 @@ func unionForms(a, b *tagForm) *tagForm {
 		return nil
 	}
 	terms := append(slices.Clone(a.terms), b.terms...)
-	return &tagForm{terms: normalizeTerms(terms), exact: a.exact && b.exact}
+	return &tagForm{terms: normalizeTerms(terms), exact: a.exact && b.exact, why: minReason(a.why, b.why)}
 }
 
 // tagDiff computes the terms of a \ b for exact forms. A term of a survives if every term of b is

@@ -19,6 +19,8 @@ type Model struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// Objects is one result per input ClusterSecurityPolicy and NetworkPolicy, sorted by object.
 	Objects []ObjectResult `json:"objects"`
+	// PortLoad is the busiest pod port (set by the compiler; UsageOf reports it).
+	PortLoad *PortLoad `json:"portLoad,omitempty"`
 }
 
 // Tier is the policy tier a section belongs to.
@@ -33,9 +35,10 @@ const (
 
 // Section is one DFW section (LAYER3, stateful) with its rules in order.
 type Section struct {
-	// Key is stable across compiles: "csp/<name>", "np-allow/<namespace>",
-	// "np-isolate/<namespace>"; a section split past the rules-per-section limit continues in
-	// "<key>#2", "<key>#3", ...
+	// Key is stable across compiles: "csp/<name>" for a ClusterSecurityPolicy, "np/<bucket>" for
+	// a section of the developer tier, which holds the NetworkPolicy rules of the namespaces whose
+	// name hashes into the bucket (a binary prefix, "np/" alone for the first bucket); a section
+	// split past the rules-per-section limit continues in "<key>#2", "<key>#3", ...
 	Key         string `json:"key"`
 	DisplayName string `json:"displayName"`
 	Tier        Tier   `json:"tier"`
@@ -178,7 +181,36 @@ type Group struct {
 	ExternalMembers []string `json:"externalMembers,omitempty"`
 	// Hash is the content hash the key was derived from.
 	Hash string `json:"hash"`
+	// Reason says why the compiler needed this group beyond the tag groups of exact selectors
+	// (empty for those): an IPSet or NestedGroup, or a tag group that only bounds an address
+	// restriction. Not part of the content hash: a group needed for several reasons carries the
+	// smallest code, so that the result does not depend on compilation order.
+	Reason GroupReason `json:"reason,omitempty"`
 }
+
+// GroupReason is why a group exists beyond the tag groups of exact selectors (Usage counts groups
+// by reason).
+type GroupReason string
+
+// Group reasons.
+const (
+	// ReasonNotIn: a selector with NotIn, DoesNotExist or In "" (NCP tags cannot express them),
+	// realized by the pods' addresses.
+	ReasonNotIn GroupReason = "NotIn"
+	// ReasonUntrustedLabels: a selector whose label tags are not exact in its scope (a pod with
+	// more labels than NCP copies, a key longer than a tag scope, a key in NCP's reserved scopes,
+	// keys or values spelled differently up to case).
+	ReasonUntrustedLabels GroupReason = "UntrustedLabels"
+	// ReasonNamedPort: the pods of a named port that resolve to one number.
+	ReasonNamedPort GroupReason = "NamedPortSplit"
+	// ReasonPass: what is left of a set once an earlier Pass rule is subtracted.
+	ReasonPass GroupReason = "PassDifference"
+	// ReasonForged: a tag group that a pod's forged identity labels would fool.
+	ReasonForged GroupReason = "ForgedIdentityLabel"
+	// ReasonOverLimit: an NSX limit (criteria, expressions or members per group, entries per
+	// IPSet, references per rule field, literal addresses per peer, the selector term budget).
+	ReasonOverLimit GroupReason = "OverLimit"
+)
 
 // Criterion is a conjunction of tag matches on one logical port.
 type Criterion struct {
@@ -246,6 +278,19 @@ type Origin struct {
 	// Rule is the CSP rule name, "ingress/<i>" or "egress/<i>" for a NetworkPolicy rule, or
 	// "isolate/ingress" / "isolate/egress" for a NetworkPolicy's isolation rule.
 	Rule string `json:"rule"`
+	// Also lists the other source rules this DFW rule realizes when the compiler merged rules
+	// into one: the isolation rule of a namespace and direction (one for every NetworkPolicy
+	// isolating pods there), or allow rules whose matches differ in one field only. Object and
+	// Rule are the first of them; Also is sorted by object, then rule, and its entries have no
+	// Also of their own.
+	Also []Origin `json:"also,omitempty"`
+}
+
+// All returns the origin and every origin in Also, the first one without its Also list.
+func (o Origin) All() []Origin {
+	out := make([]Origin, 0, 1+len(o.Also))
+	out = append(out, Origin{Object: o.Object, Rule: o.Rule})
+	return append(out, o.Also...)
 }
 
 // Warning codes.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -35,6 +36,7 @@ type Flags struct {
 	SyncDelay             time.Duration
 	DryRun                bool
 	APIFlags
+	Budget                budget.Budget
 
 	LeaderElect             bool
 	LeaderElectionNamespace string
@@ -64,6 +66,7 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	fs.DurationVar(&f.SyncDelay, "sync-delay", DefaultSyncDelay, "How long a change waits for more changes before the sync starts, so a burst (kubectl apply of many objects) makes one sync. 0: none.")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "Compute and log the NSX changes but write nothing to NSX; policies report Programmed=False, reason DryRun.")
 	f.bind(fs)
+	budget.Bind(fs, &f.Budget)
 	fs.BoolVar(&f.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica writes to NSX and to policy status.")
 	fs.StringVar(&f.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
 	fs.StringVar(&f.MetricsBindAddress, "metrics-bind-address", ":8443", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
@@ -102,6 +105,9 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 	if delay == 0 {
 		delay = -1 // Options reads 0 as "the default"
 	}
+	if err := f.Budget.Validate(); err != nil {
+		return Options{}, mo, err
+	}
 	opts := Options{
 		ClusterID:     f.ClusterID,
 		NSX:           nsx,
@@ -109,6 +115,7 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 		ResyncPeriod:  f.ResyncPeriod,
 		SyncDelay:     delay,
 		DryRun:        f.DryRun,
+		Budget:        &f.Budget,
 	}
 	return opts, mo, f.options(&opts)
 }

@@ -29,6 +29,7 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/controllers"
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/nsxsync/policy"
 	"github.com/microseg/microseg/nsxclient"
@@ -78,6 +79,9 @@ type Options struct {
 	// Policy configures the Policy API backend: the domain and the sequence-number bands
 	// (zero: the defaults); ClusterID is set from ClusterID.
 	Policy policy.Config
+	// Budget is microseg's share of NSX (the --nsx-max-* flags); a compiled DFW over it is not
+	// applied. Nil means budget.Default().
+	Budget *budget.Budget
 }
 
 func (o Options) withDefaults() Options {
@@ -95,6 +99,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryMaxDelay < o.RetryBaseDelay {
 		o.RetryMaxDelay = max(DefaultRetryMaxDelay, o.RetryBaseDelay)
+	}
+	if o.Budget == nil {
+		b := budget.Default()
+		o.Budget = &b
 	}
 	return o
 }
@@ -149,6 +157,7 @@ func Setup(mgr ctrl.Manager, opts Options) (*Operator, error) {
 		ResyncPeriod:   opts.ResyncPeriod,
 		RetryBaseDelay: opts.RetryBaseDelay,
 		RetryMaxDelay:  opts.RetryMaxDelay,
+		Budget:         *opts.Budget,
 	})
 	if err := dfw.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("operator: setting up the DFW controller: %w", err)

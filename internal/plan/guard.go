@@ -63,6 +63,23 @@ func (p *planner) decideGuard() error {
 	if deny == 0 {
 		return nil
 	}
+	guarded := p.cost.guardCost(deny)
+	for i := range p.changes {
+		if c := &p.changes[i]; c.rulesDiff {
+			guarded += c.ruleCost
+		}
+	}
+	if m := p.planMonotone(); m != nil && m.cost <= guarded {
+		// Ordered narrowing first, the changes need no guard (monotone.go), and they cost no
+		// more than rule-level calls under a guard.
+		for i := range p.changes {
+			if p.changes[i].rulesDiff {
+				p.changes[i].atomic = m.modes[i].atomic
+			}
+		}
+		p.monotone = m
+		return nil
+	}
 	for i := range p.changes {
 		c := &p.changes[i]
 		if c.rulesDiff && !c.atomic && c.evalWrites() == total {

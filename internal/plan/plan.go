@@ -107,6 +107,8 @@ type planner struct {
 
 	guarded bool
 	guard   []desiredSection
+	// monotone, when set, orders the evaluation changes so that no guard is needed (monotone.go).
+	monotone *monotonePlan
 }
 
 func (p *planner) locateAnchor() error {
@@ -180,8 +182,12 @@ func (p *planner) assemble() []Step {
 	guardPositions, positions := p.layout()
 	steps = append(steps, p.guardCreates(guardPositions)...)
 	steps = append(steps, modelUpdates...)
-	for i := range p.changes {
-		steps = append(steps, p.changes[i].steps(positions[i])...)
+	if p.monotone != nil {
+		steps = append(steps, p.monotoneSteps(positions)...)
+	} else {
+		for i := range p.changes {
+			steps = append(steps, p.changes[i].steps(positions[i])...)
+		}
 	}
 	for _, o := range p.obsolete {
 		reason := "section no longer in the model"

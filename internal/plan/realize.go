@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 
 	"github.com/microseg/microseg/internal/extgroup"
 	"github.com/microseg/microseg/internal/ir"
@@ -162,7 +165,7 @@ func (r *realizer) section(s *ir.Section, guard bool) (desiredSection, error) {
 		ManagedResource: nsxclient.ManagedResource{
 			DisplayName: s.DisplayName,
 			Description: ownership.Description(r.clusterID, what, s.Key),
-			Tags:        ownership.Tags(r.clusterID, s.Key, s.Hash, guard),
+			Tags:        ownership.Tags(r.clusterID, s.Key, sectionAttributesHash(s, guard), guard),
 		},
 		SectionType: nsxclient.SectionLayer3,
 		Stateful:    true,
@@ -299,4 +302,12 @@ func (r *realizer) sortedProblems() []Problem {
 	}
 	sortProblems(out)
 	return out
+}
+
+// sectionAttributesHash is the hash tag of a section: a hash of what the section object itself
+// carries (key, name, tier), not of its rules, which carry their own hash in their notes. So a
+// change made rule by rule writes only the rules, not the section too.
+func sectionAttributesHash(s *ir.Section, guard bool) string {
+	sum := sha256.Sum256([]byte(strconv.Quote(s.Key) + strconv.Quote(s.DisplayName) + strconv.Quote(string(s.Tier)) + strconv.FormatBool(guard)))
+	return hex.EncodeToString(sum[:])
 }

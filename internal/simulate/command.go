@@ -36,6 +36,9 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitCode(err)
 	}
 	writeDiagnostics(stderr, res)
+	if opts.Budget {
+		return writeBudget(stdout, stderr, res, opts)
+	}
 	if opts.Output == OutputJSON {
 		err = WriteJSON(stdout, res)
 	} else {

@@ -15,6 +15,9 @@ const (
 	// ExitInternal: the manifests were read but the pipeline failed on them. That is a microseg
 	// bug; the message is worth a bug report.
 	ExitInternal = 2
+	// ExitOverBudget: with --budget, the manifests need more of NSX than the budget allows (the
+	// report was printed).
+	ExitOverBudget = 3
 	// ExitInterrupted: stopped by SIGINT or SIGTERM before the output was written (128 + SIGINT,
 	// as shells report it).
 	ExitInterrupted = 130

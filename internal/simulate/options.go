@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/pipeline"
 )
 
@@ -44,6 +45,11 @@ type Options struct {
 	// pipeline.APIPolicy): the same verdicts, with NSX sections and rules named as that API
 	// names them.
 	API string
+	// Budget prints what the manifests would take of NSX against Limits instead of probing
+	// (budget.go).
+	Budget bool
+	// Limits is microseg's NSX budget (the operator's --nsx-max-* flags).
+	Limits budget.Budget
 }
 
 // listFlag is a repeatable flag whose values may also be comma-separated (-f a.yaml,b.yaml).
@@ -93,6 +99,8 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Var(listFlag{values: &opts.To}, "to", "")
 	fs.BoolVar(&opts.ASCII, "ascii", false, "")
 	fs.StringVar(&opts.API, "nsx-api", pipeline.APIManager, "")
+	fs.BoolVar(&opts.Budget, "budget", false, "")
+	budget.Bind(fs, &opts.Limits)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return opts, err
@@ -123,6 +131,9 @@ func (o Options) validate() error {
 		return inputErrorf("--cluster-id must not be empty")
 	case o.API != "" && o.API != pipeline.APIManager && o.API != pipeline.APIPolicy:
 		return inputErrorf("--nsx-api %q: use %s (NSX-T Manager API sections) or %s (NSX Policy API security policies)", o.API, pipeline.APIManager, pipeline.APIPolicy)
+	}
+	if err := o.Limits.Validate(); err != nil {
+		return inputError{err}
 	}
 	return nil
 }
@@ -161,6 +172,14 @@ Flags:
                         NSX Policy API security policies on segment ports (NSX 4.x, 9). The
                         verdicts are the same; NSX names change
       --ascii           matrix cells "." (allowed) and "X" (denied) instead of ✓ and ✗
+      --budget          print what the manifests take of NSX (rules, sections, NSGroups, IP
+                        sets, the most rules on one pod's port), against microseg's budget,
+                        with the largest contributors, instead of probing; exit code 3 when
+                        over the budget. The table output ends with a one-line summary anyway
+      --nsx-max-rules N, --nsx-max-sections N, --nsx-max-groups N, --nsx-max-ipsets N,
+      --nsx-max-rules-per-vnic N
+                        microseg's NSX budget, as the operator's flags of the same names
+                        (defaults: NSX's configuration maximums; 0: no limit)
   -h, --help            this help
 
 Examples:
@@ -173,7 +192,10 @@ Examples:
   # Who can reach the database pods, and which rule decided, as JSON
   kubectl microseg simulate -f cluster/ --to app=db -o json | jq 'select(.allowed)'
 
+  # Does this change still fit the share of NSX the NSX administrator gave microseg?
+  kubectl microseg simulate -f cluster/ -f new-policy.yaml --budget --nsx-max-rules 20000
+
 Warnings (what NSX cannot express exactly) and notes go to stderr.
 Exit codes: 0 success, 1 a flag, path or manifest needs fixing, 2 internal error (a bug),
-130 interrupted.
+3 over the NSX budget (with --budget), 130 interrupted.
 `

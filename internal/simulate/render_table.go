@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/pipeline"
 )
 
@@ -21,11 +22,12 @@ type tableWriter struct {
 	// numbers are the 1-based matrix indexes of every source and destination pod.
 	numbers   map[pipeline.PodRef]int
 	useMatrix bool
+	limits    budget.Budget
 }
 
 // WriteTable writes the table output of a run.
 func WriteTable(w io.Writer, res *Result, opts Options) error {
-	t := &tableWriter{w: bufio.NewWriter(w), res: res, cells: unicodeCells}
+	t := &tableWriter{w: bufio.NewWriter(w), res: res, cells: unicodeCells, limits: opts.Limits}
 	if opts.ASCII {
 		t.cells = asciiCells
 	}
@@ -114,6 +116,7 @@ func (t *tableWriter) footer() {
 		fmt.Fprintf(t.w, "\nEach line is a source pod and the destinations it reaches; -o json has every probe.\n")
 	}
 	fmt.Fprintf(t.w, "%s: %d allowed, %d denied.\n", plural(len(t.res.Probes), "probe"), allowed, len(t.res.Probes)-allowed)
+	fmt.Fprintln(t.w, budget.Summary(t.res.Usage, t.limits)+" (--budget for details).")
 }
 
 func plural(n int, word string) string {

@@ -30,6 +30,8 @@ type Result struct {
 	Warnings []ir.Warning
 	// Notes say what was left out of the simulation and why.
 	Notes []string
+	// Usage is what the compiled DFW takes of NSX.
+	Usage ir.Usage
 }
 
 // Probe is one connection attempt and its verdict.
@@ -75,7 +77,10 @@ func Simulate(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("running the pipeline: %w", err)
 	}
-	res := &Result{Ports: opts.Ports, Warnings: realized.Model.Warnings, Notes: notes}
+	res := &Result{Ports: opts.Ports, Warnings: realized.Model.Warnings, Notes: notes, Usage: ir.UsageOf(realized.Model)}
+	if opts.Budget {
+		return res, nil // the budget report probes nothing
+	}
 	if len(res.Ports) == 0 {
 		res.Ports, res.PortsDefaulted = DefaultPorts(world), true
 	}

@@ -226,8 +226,13 @@ type ownedState struct {
 func readOwned(ctx context.Context) ownedState {
 	b, err := manager.Over(admin, manager.Config{ClusterID: clusterID})
 	Expect(err).NotTo(HaveOccurred())
-	read, err := b.Read(ctx, nsxsync.ReadFull)
-	Expect(err).NotTo(HaveOccurred())
+	var read nsxsync.State
+	// A sync in progress may delete a section (a guard) between the listing of the sections and
+	// the read of its rules: read again.
+	Eventually(ctx, func() (err error) {
+		read, err = b.Read(ctx, nsxsync.ReadFull)
+		return err
+	}).Should(Succeed())
 	full, x := read.(*manager.State), read.Owned()
 	st := ownedState{sections: map[string]nsxclient.FirewallSection{}, rules: map[string][]nsxclient.FirewallRule{},
 		groups: map[string]string{}, nested: map[string][]string{}}

@@ -41,6 +41,8 @@ type NSX struct {
 	// Touched records the ids of every object a write changed or deleted.
 	Touched  map[string]bool
 	resolved map[string]string // placeholder → id
+	// rewritten holds the revision of each rule the executing plan wrote.
+	rewritten map[string]int64
 }
 
 // Section is a firewall section with its rules.

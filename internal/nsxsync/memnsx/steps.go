@@ -13,6 +13,8 @@ import (
 // Execute runs a plan's steps in order, as apply does against NSX, and stops at the first step
 // NSX would refuse.
 func (f *NSX) Execute(p *plan.Plan) error {
+	// Like apply, a plan that writes one rule twice sends the revision of its own first write.
+	f.rewritten = map[string]int64{}
 	for i := range p.Steps {
 		if err := f.step(&p.Steps[i]); err != nil {
 			return fmt.Errorf("step %d (%s %s): %w", i, p.Steps[i].Op, p.Steps[i].Key, err)
@@ -158,9 +160,12 @@ func (f *NSX) ruleStep(s *plan.Step) error {
 		sec.Rules = slices.Delete(sec.Rules, j, j+1)
 		return nil
 	}
-	if s.Rule.Revision != sec.Rules[j].Revision {
+	if rev, ok := f.rewritten[s.RuleID]; s.Rule.Revision != sec.Rules[j].Revision && (!ok || rev != sec.Rules[j].Revision) {
 		return fmt.Errorf("stale rule revision")
 	}
+	defer func() {
+		f.rewritten[s.RuleID] = sec.Rules[slices.IndexFunc(sec.Rules, func(r nsxclient.FirewallRule) bool { return r.ID == s.RuleID })].Revision
+	}()
 	r, err := f.resolveRule(*s.Rule)
 	if err != nil {
 		return err
