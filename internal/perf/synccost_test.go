@@ -1,0 +1,164 @@
+package perf
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/nsxsync"
+)
+
+// BenchmarkSyncCost measures what each event costs NSX on the benchmark world
+// (compiletest.BenchWorld: 1,000 namespaces, 10,000 pods, 5,000 NetworkPolicies, 50 CSPs at 1x,
+// ten times that at 10x), driven through nsxsync.Syncer as the operator drives it:
+//
+//   - first-sync: an empty DFW brought to the world (a full read, then the writes);
+//   - resync: the periodic resync with nothing changed (one resync period later);
+//   - pod-added: a pod whose groups are all tag-based (the compiled model does not change);
+//   - pod-added-ipsets: a pod whose address goes into IP sets;
+//   - np-edited: one NetworkPolicy's port edited (alternately two values).
+//
+// Custom metrics per operation: nsx-calls/op (HTTP calls; a paged list costs one per page),
+// nsx-reads/op, nsx-writes/op and nsx-sim-s/op (simulated NSX seconds, the simulator's default
+// cost model); ns/op and B/op include compiling the world.
+//
+//	go test -run '^$' -bench 'SyncCost/scale=1x' -benchmem ./internal/perf/
+//	go test -run '^$' -bench 'SyncCost/scale=10x' -benchtime 1x -benchmem -timeout 60m ./internal/perf/
+func BenchmarkSyncCost(b *testing.B) {
+	for _, scale := range []int{1, 10} {
+		b.Run(fmt.Sprintf("scale=%dx", scale), func(b *testing.B) { benchmarkSyncCost(b, scale) })
+	}
+}
+
+func benchmarkSyncCost(b *testing.B, scale int) {
+	ctx := context.Background()
+	world := BenchWorld(scale)
+	model, err := compile.Compile(world)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("first-sync", func(b *testing.B) {
+		b.ReportAllocs()
+		var total Cost
+		ops := 0
+		for b.Loop() {
+			ops++
+			b.StopTimer()
+			e := newEnv(b)
+			b.StartTimer()
+			run, cost, err := e.SyncModel(ctx, model, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if run.Mode != nsxsync.ReadFull {
+				b.Fatalf("the first sync read %s", run.Mode)
+			}
+			total = total.Add(cost)
+			b.StopTimer()
+			e.Close()
+			b.StartTimer()
+		}
+		report(b, ops, total)
+	})
+
+	// The other events run against one realized world, in this order.
+	e := newEnv(b)
+	defer e.Close()
+	if _, _, err := e.SyncModel(ctx, model, true); err != nil {
+		b.Fatal(err)
+	}
+	current := world
+	b.Run("resync", func(b *testing.B) {
+		b.ReportAllocs()
+		var total Cost
+		ops := 0
+		for b.Loop() {
+			ops++
+			e.Advance(ResyncPeriod)
+			run, cost, err := e.Sync(ctx, current, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if run.Summary.Steps != 0 || run.Mode != nsxsync.ReadIncremental {
+				b.Fatalf("a resync with nothing changed planned %d steps (read %s)", run.Summary.Steps, run.Mode)
+			}
+			total = total.Add(cost)
+		}
+		report(b, ops, total)
+	})
+	pods := 0
+	b.Run("pod-added", func(b *testing.B) {
+		b.ReportAllocs()
+		var total Cost
+		ops := 0
+		for b.Loop() {
+			ops++
+			current = WithPod(current, TagOnlyPod(pods))
+			pods++
+			_, cost, err := e.Sync(ctx, current, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total = total.Add(cost)
+		}
+		report(b, ops, total)
+	})
+	b.Run("pod-added-ipsets", func(b *testing.B) {
+		b.ReportAllocs()
+		var total Cost
+		ops := 0
+		for b.Loop() {
+			ops++
+			current = WithPod(current, IPSetPod(pods))
+			pods++
+			run, cost, err := e.Sync(ctx, current, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if run.Skipped || run.Summary.Steps == 0 {
+				b.Fatal("a pod in IP sets changed nothing")
+			}
+			total = total.Add(cost)
+		}
+		report(b, ops, total)
+	})
+	port := int32(5432)
+	b.Run("np-edited", func(b *testing.B) {
+		b.ReportAllocs()
+		var total Cost
+		ops := 0
+		for b.Loop() {
+			ops++
+			port = 5432 + 5433 - port
+			current = WithNetworkPolicy(current, EditedNetworkPolicy(current, port))
+			run, cost, err := e.Sync(ctx, current, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if run.Summary.Steps == 0 {
+				b.Fatal("the edit changed nothing")
+			}
+			total = total.Add(cost)
+		}
+		report(b, ops, total)
+	})
+}
+
+func newEnv(b *testing.B) *Env {
+	b.Helper()
+	e, err := NewEnv(BenchExternalGroups...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// report sets the per-operation custom metrics.
+func report(b *testing.B, ops int, total Cost) {
+	n := float64(ops)
+	b.ReportMetric(float64(total.Calls)/n, "nsx-calls/op")
+	b.ReportMetric(float64(total.Reads)/n, "nsx-reads/op")
+	b.ReportMetric(float64(total.Writes)/n, "nsx-writes/op")
+	b.ReportMetric(total.Simulated.Seconds()/n, "nsx-sim-s/op")
+}
