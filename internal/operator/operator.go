@@ -30,6 +30,7 @@ import (
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/controllers"
 	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/nsxsync/manager"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -62,6 +63,10 @@ type Options struct {
 	// ResyncPeriod is how often NSX is compared with the policies when nothing changed (default
 	// 5m); it repairs edits made in NSX behind microseg's back.
 	ResyncPeriod time.Duration
+	// VerifyWindow bounds the time between two reads of each NSGroup and IP set microseg owns
+	// (default 1h): NSX gives no cheap signal that one changed, so they are re-read a few pages
+	// at every resync (nsxsync.Verify).
+	VerifyWindow time.Duration
 	// SyncDelay is how long the first change of a burst waits for the rest before the sync starts
 	// (default 1s); negative: no delay.
 	SyncDelay time.Duration
@@ -130,7 +135,8 @@ func Setup(mgr ctrl.Manager, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("operator: %w", err)
 	}
-	backend, err := manager.Over(nsx, manager.Config{ClusterID: opts.ClusterID, Anchor: opts.AnchorSection, Limits: opts.Settings.Limits})
+	backend, err := manager.Over(nsx, manager.Config{ClusterID: opts.ClusterID, Anchor: opts.AnchorSection, Limits: opts.Settings.Limits,
+		Verify: nsxsync.Verify{Window: opts.VerifyWindow, Period: opts.ResyncPeriod}})
 	if err != nil {
 		return nil, fmt.Errorf("operator: %w", err)
 	}

@@ -52,7 +52,8 @@ func NewEnv(externalGroups ...string) (*Env, error) {
 		}
 	}
 	e := &Env{NSX: nsx, now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	e.Backend, err = manager.Over(nsx.Client, manager.Config{ClusterID: Cluster})
+	e.Backend, err = manager.Over(nsx.Client, manager.Config{ClusterID: Cluster,
+		Verify: nsxsync.Verify{Window: VerifyWindow, Period: ResyncPeriod}, Now: e.Now})
 	if err != nil {
 		nsx.Close()
 		return nil, err
