@@ -37,10 +37,10 @@ func (c *Cache) read(ctx context.Context, client *nsxclient.Client, clusterID st
 	switch mode {
 	case nsxsync.ReadFull:
 		var st plan.State
-		var pages int
+		var pages [2]int
 		if st, pages, err = readAll(ctx, client, ReadOptions{ClusterID: clusterID, Concurrency: workers}, calls); err == nil {
 			c.reset(clusterID, st)
-			c.scan = scan{total: pages}
+			c.scan = scan{lastPages: pages} // the full read was a complete round
 		}
 	case nsxsync.ReadIncremental:
 		if err = c.refreshSections(ctx, client, workers, calls); err == nil {

@@ -36,17 +36,17 @@ func readState(ctx context.Context, client *nsxclient.Client, opts ReadOptions, 
 	return st, err
 }
 
-// readAll is ReadState; it also says how many pages the NSGroup and IPSet lists took (the size
-// of a verification round, see scan).
-func readAll(ctx context.Context, client *nsxclient.Client, opts ReadOptions, c *counter) (plan.State, int, error) {
+// readAll is ReadState; it also says how many pages the NSGroup and the IPSet lists took (the
+// size of a verification round, see scan).
+func readAll(ctx context.Context, client *nsxclient.Client, opts ReadOptions, c *counter) (plan.State, [2]int, error) {
 	var st plan.State
 	if opts.ClusterID == "" {
-		return st, 0, errors.New("apply: ReadState needs the cluster id")
+		return st, [2]int{}, errors.New("apply: ReadState needs the cluster id")
 	}
 	c.read()
 	sections, err := client.ListSections(ctx, nsxclient.ListSectionsOptions{Type: nsxclient.SectionLayer3})
 	if err != nil {
-		return st, 0, fmt.Errorf("apply: listing firewall sections: %w", err)
+		return st, [2]int{}, fmt.Errorf("apply: listing firewall sections: %w", err)
 	}
 	st.Sections = make([]plan.SectionState, len(sections))
 	var owned []int
@@ -57,13 +57,13 @@ func readAll(ctx context.Context, client *nsxclient.Client, opts ReadOptions, c 
 		}
 	}
 	if err := readRules(ctx, client, st.Sections, owned, cmp.Or(max(opts.Concurrency, 0), 4), c); err != nil {
-		return st, 0, err
+		return st, [2]int{}, err
 	}
 	groups, groupPages, err := allPages(c, "NSGroups", func(cursor string) (nsxclient.Page[nsxclient.NSGroup], error) {
 		return client.ListNSGroupsPage(ctx, nsxclient.ListNSGroupsOptions{}, cursor)
 	})
 	if err != nil {
-		return st, 0, err
+		return st, [2]int{}, err
 	}
 	for _, g := range groups {
 		if ownership.Owned(g.Tags, opts.ClusterID) {
@@ -76,14 +76,14 @@ func readAll(ctx context.Context, client *nsxclient.Client, opts ReadOptions, c 
 		return client.ListIPSetsPage(ctx, cursor)
 	})
 	if err != nil {
-		return st, 0, err
+		return st, [2]int{}, err
 	}
 	for _, s := range sets {
 		if ownership.Owned(s.Tags, opts.ClusterID) {
 			st.IPSets = append(st.IPSets, s)
 		}
 	}
-	return st, groupPages + setPages, nil
+	return st, [2]int{groupPages, setPages}, nil
 }
 
 // allPages reads every page of a list, one counted call each. If a page fails, the whole list

@@ -24,9 +24,13 @@ type scan struct {
 	// list is the list being read: 0 NSGroups, 1 IPSets, 2 done.
 	list   int
 	cursor string
-	// pages is how many pages this round has read; total how many the last round (or the full
-	// read) took.
-	pages, total int
+	// pages is how many pages this round has read, listStart how many it had read when the
+	// current list began, and total how many the round takes (see length).
+	pages, listStart, total int
+	// lastPages is how many pages each list took in the last round (or the full read);
+	// listPages is the current list's page count as its first page tells it.
+	lastPages [2]int
+	listPages int
 	// seen are the ids this round listed; fresh the groups microseg wrote during it.
 	seen, fresh map[string]bool
 }
@@ -43,21 +47,26 @@ func (s *scan) written(id string) {
 func (s *scan) step(ctx context.Context, client *nsxclient.Client, c *Cache, calls *counter) error {
 	now := c.now()
 	if s.started.IsZero() {
-		// A round is as long as the last one, or as the groups the cache now knows need (NSX
-		// serves NSGroups 50 a page, IPSets 1,000): the world may have grown since.
-		total := max(s.total, ceilDiv(len(c.groups)+len(c.external), nsGroupsPerPage)+ceilDiv(len(c.ipSets), sectionsPerPage))
-		*s = scan{started: now, total: total, seen: map[string]bool{}, fresh: map[string]bool{}}
+		// A list is as long as last time, or as the groups the cache now knows need (NSX serves
+		// NSGroups 50 a page, IPSets 1,000) if the world has grown since.
+		last := [2]int{max(s.lastPages[0], ceilDiv(len(c.groups)+len(c.external), nsGroupsPerPage), 1),
+			max(s.lastPages[1], ceilDiv(len(c.ipSets), sectionsPerPage), 1)}
+		*s = scan{started: now, lastPages: last, total: last[0] + last[1], seen: map[string]bool{}, fresh: map[string]bool{}}
 	}
-	due := c.verify.Due(max(s.total, 1), s.started, now)
 	restarted := false
-	for s.pages < due && s.list < 2 {
+	for s.list < 2 {
+		// The round's schedule; once it is due in full, the round is read to its end whatever
+		// the estimate of its length said.
+		if due := c.verify.Due(max(s.total, 1), s.started, now); s.pages >= due && due < s.total {
+			break
+		}
 		next, err := s.page(ctx, client, c, calls)
 		if err != nil {
 			if s.cursor == "" || restarted || !cursorRefused(err) {
 				return err
 			}
 			// NSX does not say how long a cursor stays valid: read this list again from the start.
-			s.cursor, restarted = "", true
+			s.cursor, restarted, s.listStart = "", true, s.pages
 			continue
 		}
 		s.pages++
@@ -68,10 +77,11 @@ func (s *scan) step(ctx context.Context, client *nsxclient.Client, c *Cache, cal
 		if err := s.settle(ctx, client, c, calls); err != nil {
 			return err
 		}
-		s.list, s.cursor = s.list+1, ""
+		s.lastPages[s.list] = s.pages - s.listStart
+		s.list, s.cursor, s.listStart, s.listPages = s.list+1, "", s.pages, 0
 	}
 	if s.list == 2 {
-		s.total, s.started = s.pages, time.Time{}
+		s.started = time.Time{}
 	}
 	return nil
 }
@@ -88,6 +98,7 @@ func (s *scan) page(ctx context.Context, client *nsxclient.Client, c *Cache, cal
 			c.seeNSGroup(g)
 			s.seen[g.ID] = true
 		}
+		s.learnLength(len(p.Results), p.ResultCount)
 		return p.Next, nil
 	}
 	p, err := client.ListIPSetsPage(ctx, s.cursor)
@@ -98,7 +109,22 @@ func (s *scan) page(ctx context.Context, client *nsxclient.Client, c *Cache, cal
 		c.seeIPSet(ip)
 		s.seen[ip.ID] = true
 	}
+	s.learnLength(len(p.Results), p.ResultCount)
 	return p.Next, nil
+}
+
+// learnLength takes the current list's page count from its first page (NSX sets result_count
+// there only): the round's total is then the pages read before this list, this list's, and the
+// next list's as last known.
+func (s *scan) learnLength(n int, count int64) {
+	if s.cursor != "" || n == 0 || count <= 0 {
+		return
+	}
+	s.listPages = ceilDiv(int(count), n)
+	s.total = s.listStart + s.listPages
+	if s.list == 0 {
+		s.total += s.lastPages[1]
+	}
 }
 
 // settle reads, one by one, the cached groups of the list just finished that the round did not
