@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"sync/atomic"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
