@@ -237,9 +237,9 @@ func NewManager(restConfig *rest.Config, mo ManagerOptions) (ctrl.Manager, error
 		// The process exits right after the manager stops, so the Lease can be handed over at
 		// once instead of after its expiry.
 		LeaderElectionReleaseOnCancel: true,
-		// Every pod of the cluster is cached; managed fields are most of a pod's size and
-		// nothing reads them.
-		Cache:      cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		// Every pod and namespace of the cluster is cached: they keep only what the operator
+		// reads (transform.go); everything loses its managed fields, which nothing reads.
+		Cache:      cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: cacheTransforms()},
 		Controller: config.Controller{SkipNameValidation: ptr.To(mo.SkipControllerNameValidation)},
 	})
 }
