@@ -79,7 +79,7 @@ func NewSyncer(cfg SyncerConfig) *Syncer {
 func (s *Syncer) Sync(ctx context.Context, model *ir.Model, triggered bool) (Run, error) {
 	start := s.cfg.Now()
 	due := start.Sub(s.checked) >= s.cfg.ResyncPeriod
-	fp, ok := fingerprint(model)
+	fp, ok := Fingerprint(model)
 	if l := s.last; ok && l != nil && triggered && !due && !s.needFull && !s.needCheck && l.fingerprint == fp {
 		return Run{Result: l.result, Skipped: true}, nil
 	}
@@ -117,8 +117,10 @@ func (s *Syncer) UntilResync() time.Duration {
 	return max(s.cfg.ResyncPeriod-s.cfg.Now().Sub(s.checked), time.Second)
 }
 
-// fingerprint identifies a model by content (the compiler's output is deterministic).
-func fingerprint(m *ir.Model) ([sha256.Size]byte, bool) {
+// Fingerprint identifies a model by content (the compiler's output is deterministic): two models
+// with the same fingerprint need the same NSX objects. ok is false when the model cannot be
+// encoded.
+func Fingerprint(m *ir.Model) (fp [sha256.Size]byte, ok bool) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return [sha256.Size]byte{}, false

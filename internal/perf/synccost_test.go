@@ -1,8 +1,11 @@
 package perf
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/microseg/microseg/internal/compile"
@@ -56,6 +59,7 @@ func benchmarkSyncCost(b *testing.B, scale int) {
 			}
 			total = total.Add(cost)
 			b.StopTimer()
+			logEndpoints(b, e)
 			e.Close()
 			b.StartTimer()
 		}
@@ -152,6 +156,17 @@ func newEnv(b *testing.B) *Env {
 		b.Fatal(err)
 	}
 	return e
+}
+
+// logEndpoints logs where the simulated NSX time went, by endpoint.
+func logEndpoints(b *testing.B, e *Env) {
+	st := e.NSX.Sim.Stats()
+	names := slices.Collect(maps.Keys(st.Endpoints))
+	slices.SortFunc(names, func(x, y string) int { return cmp.Compare(st.Endpoints[y].SimulatedTime, st.Endpoints[x].SimulatedTime) })
+	for _, n := range names {
+		ep := st.Endpoints[n]
+		b.Logf("%8d calls %9.1f s  %s", ep.Calls, ep.SimulatedTime.Seconds(), n)
+	}
 }
 
 // report sets the per-operation custom metrics.
