@@ -162,7 +162,9 @@ func newEnv(b *testing.B) *Env {
 func logEndpoints(b *testing.B, e *Env) {
 	st := e.NSX.Sim.Stats()
 	names := slices.Collect(maps.Keys(st.Endpoints))
-	slices.SortFunc(names, func(x, y string) int { return cmp.Compare(st.Endpoints[y].SimulatedTime, st.Endpoints[x].SimulatedTime) })
+	slices.SortFunc(names, func(x, y string) int {
+		return cmp.Compare(st.Endpoints[y].SimulatedTime, st.Endpoints[x].SimulatedTime)
+	})
 	for _, n := range names {
 		ep := st.Endpoints[n]
 		b.Logf("%8d calls %9.1f s  %s", ep.Calls, ep.SimulatedTime.Seconds(), n)
