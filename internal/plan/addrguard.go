@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go4.org/netipx"
+
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -19,7 +21,7 @@ import (
 // is the same in every intermediate state (IPSets are never applied-tos). So the guard need only
 // deny those flows while the change is applied: DROP rules with the changed addresses as
 // sources, then as destinations, at both sides (docs/architecture.md, "The guard", has the
-// proof). A pod added or removed whose address sits in IPSets is so guarded by one small section
+// proof); a range of addresses becomes the CIDRs that cover it. A pod added or removed whose address sits in IPSets is so guarded by one small section
 // instead of the whole model's denies.
 
 // addressGuard returns the address guard when it applies and costs no more than the guard over
@@ -51,12 +53,9 @@ func (p *planner) addressGuard(total, deny int) *Guard {
 	if scoped != total || len(addrs) == 0 {
 		return nil
 	}
-	slices.Sort(addrs)
-	addrs = slices.Compact(addrs)
-	for _, a := range addrs {
-		if strings.Contains(a, "-") {
-			return nil // a range: whether a rule's address reference takes one is not confirmed
-		}
+	addrs, ok := asPrefixes(addrs)
+	if !ok {
+		return nil
 	}
 	limits := p.opts.Limits.WithDefaults()
 	per := limits.MaxRefsPerField
@@ -159,6 +158,28 @@ func (p *planner) refsAddressDiff(current, desired []nsxclient.ResourceReference
 		return nil, false
 	}
 	return symmetricDifference(curAddrs, wantAddrs), true
+}
+
+// asPrefixes returns the entries sorted and unique, each range ("a-b") replaced by the CIDRs that
+// cover exactly it: whether a rule's address reference takes a range is not confirmed (*strict*).
+// ok is false for an entry that is none of address, CIDR or range.
+func asPrefixes(entries []string) ([]string, bool) {
+	var out []string
+	for _, e := range entries {
+		if !strings.Contains(e, "-") {
+			out = append(out, e)
+			continue
+		}
+		r, err := netipx.ParseIPRange(e)
+		if err != nil {
+			return nil, false
+		}
+		for _, p := range r.Prefixes() {
+			out = append(out, p.String())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
 }
 
 // guardRule is a DROP rule of the address guard, applied everywhere.
