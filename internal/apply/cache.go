@@ -130,26 +130,21 @@ func (c *Cache) state() plan.State {
 // What Apply learns from NSX's replies. Every method is a no-op on a nil cache (Apply without a
 // cache), and the caller holds no lock: each method locks.
 
-func (c *Cache) learnNSGroup(g nsxclient.NSGroup) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.groups[g.ID] = g
-	delete(c.dirtyGroups, g.ID)
-	c.scan.written(g.ID)
-}
+func (c *Cache) learnNSGroup(g nsxclient.NSGroup) { c.learnGroup(g.ID, func() { c.groups[g.ID] = g }) }
 
-func (c *Cache) learnIPSet(s nsxclient.IPSet) {
+func (c *Cache) learnIPSet(s nsxclient.IPSet) { c.learnGroup(s.ID, func() { c.ipSets[s.ID] = s }) }
+
+// learnGroup stores a group from a reply (store writes it into its map): its content is known
+// again, and the verification round counts it as fresh.
+func (c *Cache) learnGroup(id string, store func()) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ipSets[s.ID] = s
-	delete(c.dirtyGroups, s.ID)
-	c.scan.written(s.ID)
+	store()
+	delete(c.dirtyGroups, id)
+	c.scan.written(id)
 }
 
 func (c *Cache) forgetGroup(id string) {

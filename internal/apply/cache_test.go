@@ -1,11 +1,8 @@
 package apply_test
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -124,12 +121,9 @@ func firstDiff(a, b string) string {
 // exactly what a full read of NSX finds, and converges; hand-made sections inserted between
 // microseg's are found by the next incremental read.
 func FuzzCache(f *testing.F) {
-	for i := range 24 {
-		f.Add(fmt.Appendf(nil, "seed-%d", i))
-	}
+	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sum := sha256.Sum256(data)
-		rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16])))
+		rng := seeded(data)
 		e := newEnv(t)
 		above := e.handMade("above", nsxclient.FirewallRule{Action: "ALLOW"}, nsxclient.Top())
 		if _, err := e.client.CreateNSGroup(e.ctx, nsxclient.NSGroup{ManagedResource: nsxclient.ManagedResource{DisplayName: "corp"}}); err != nil {

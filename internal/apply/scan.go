@@ -90,24 +90,24 @@ func (s *scan) step(ctx context.Context, client *nsxclient.Client, c *Cache, cal
 func (s *scan) page(ctx context.Context, client *nsxclient.Client, c *Cache, calls *counter) (string, error) {
 	calls.read()
 	if s.list == 0 {
-		p, err := client.ListNSGroupsPage(ctx, nsxclient.ListNSGroupsOptions{}, s.cursor)
-		if err != nil {
-			return "", fmt.Errorf("apply: verifying NSGroups: %w", err)
-		}
-		for _, g := range p.Results {
-			c.seeNSGroup(g)
-			s.seen[g.ID] = true
-		}
-		s.learnLength(len(p.Results), p.ResultCount)
-		return p.Next, nil
+		return readPage(s, "NSGroups", func() (nsxclient.Page[nsxclient.NSGroup], error) {
+			return client.ListNSGroupsPage(ctx, nsxclient.ListNSGroupsOptions{}, s.cursor)
+		}, func(g nsxclient.NSGroup) string { c.seeNSGroup(g); return g.ID })
 	}
-	p, err := client.ListIPSetsPage(ctx, s.cursor)
+	return readPage(s, "IPSets", func() (nsxclient.Page[nsxclient.IPSet], error) {
+		return client.ListIPSetsPage(ctx, s.cursor)
+	}, func(ip nsxclient.IPSet) string { c.seeIPSet(ip); return ip.ID })
+}
+
+// readPage fetches a page, records each object (see returns its id) as seen this round, and
+// takes the list's length from it.
+func readPage[T any](s *scan, what string, fetch func() (nsxclient.Page[T], error), see func(T) string) (string, error) {
+	p, err := fetch()
 	if err != nil {
-		return "", fmt.Errorf("apply: verifying IPSets: %w", err)
+		return "", fmt.Errorf("apply: verifying %s: %w", what, err)
 	}
-	for _, ip := range p.Results {
-		c.seeIPSet(ip)
-		s.seen[ip.ID] = true
+	for _, x := range p.Results {
+		s.seen[see(x)] = true
 	}
 	s.learnLength(len(p.Results), p.ResultCount)
 	return p.Next, nil

@@ -73,79 +73,67 @@ func benchmarkSyncCost(b *testing.B, scale int) {
 		b.Fatal(err)
 	}
 	current := world
-	b.Run("resync", func(b *testing.B) {
-		b.ReportAllocs()
-		var total Cost
-		ops := 0
-		for b.Loop() {
-			ops++
-			e.Advance(ResyncPeriod)
-			run, cost, err := e.Sync(ctx, current, false)
-			if err != nil {
-				b.Fatal(err)
+	// event runs one sub-benchmark: each operation changes the world (next returns it and
+	// whether a Kubernetes change triggers the sync), syncs it as the operator does, and checks
+	// the run.
+	event := func(name string, next func() (compile.Input, bool), check func(nsxsync.Run) string) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			var total Cost
+			ops := 0
+			for b.Loop() {
+				ops++
+				in, triggered := next()
+				current = in
+				run, cost, err := e.Sync(ctx, current, triggered)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if problem := check(run); problem != "" {
+					b.Fatal(problem)
+				}
+				total = total.Add(cost)
 			}
-			if run.Summary.Steps != 0 || run.Mode != nsxsync.ReadIncremental {
-				b.Fatalf("a resync with nothing changed planned %d steps (read %s)", run.Summary.Steps, run.Mode)
-			}
-			total = total.Add(cost)
+			report(b, ops, total)
+		})
+	}
+	event("resync", func() (compile.Input, bool) {
+		e.Advance(ResyncPeriod)
+		return current, false
+	}, func(run nsxsync.Run) string {
+		if run.Summary.Steps != 0 || run.Mode != nsxsync.ReadIncremental {
+			return fmt.Sprintf("a resync with nothing changed planned %d steps (read %s)", run.Summary.Steps, run.Mode)
 		}
-		report(b, ops, total)
+		return ""
 	})
 	pods := 0
-	b.Run("pod-added", func(b *testing.B) {
-		b.ReportAllocs()
-		var total Cost
-		ops := 0
-		for b.Loop() {
-			ops++
-			current = WithPod(current, TagOnlyPod(pods))
-			pods++
-			_, cost, err := e.Sync(ctx, current, true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total = total.Add(cost)
+	event("pod-added", func() (compile.Input, bool) {
+		pods++
+		return WithPod(current, TagOnlyPod(pods)), true
+	}, func(run nsxsync.Run) string {
+		if !run.Skipped {
+			return "a pod in tag-based groups only changed the model"
 		}
-		report(b, ops, total)
+		return ""
 	})
-	b.Run("pod-added-ipsets", func(b *testing.B) {
-		b.ReportAllocs()
-		var total Cost
-		ops := 0
-		for b.Loop() {
-			ops++
-			current = WithPod(current, IPSetPod(pods))
-			pods++
-			run, cost, err := e.Sync(ctx, current, true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if run.Skipped || run.Summary.Steps == 0 {
-				b.Fatal("a pod in IP sets changed nothing")
-			}
-			total = total.Add(cost)
+	event("pod-added-ipsets", func() (compile.Input, bool) {
+		pods++
+		return WithPod(current, IPSetPod(pods)), true
+	}, func(run nsxsync.Run) string {
+		if run.Skipped || run.Summary.Steps == 0 {
+			return "a pod in IP sets changed nothing"
 		}
-		report(b, ops, total)
+		return ""
 	})
 	port := int32(5432)
-	b.Run("np-edited", func(b *testing.B) {
-		b.ReportAllocs()
-		var total Cost
-		ops := 0
-		for b.Loop() {
-			ops++
-			port = 5432 + 5433 - port
-			current = WithNetworkPolicy(current, EditedNetworkPolicy(current, port))
-			run, cost, err := e.Sync(ctx, current, true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if run.Summary.Steps == 0 {
-				b.Fatal("the edit changed nothing")
-			}
-			total = total.Add(cost)
+	event("np-edited", func() (compile.Input, bool) {
+		port = 5432 + 5433 - port
+		return WithNetworkPolicy(current, EditedNetworkPolicy(current, port)), true
+	}, func(run nsxsync.Run) string {
+		if run.Summary.Steps == 0 {
+			return "the edit changed nothing"
 		}
-		report(b, ops, total)
+		return ""
 	})
 }
 

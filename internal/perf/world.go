@@ -34,42 +34,43 @@ func WithPod(in compile.Input, p corev1.Pod) compile.Input {
 }
 
 // WithNetworkPolicy returns in with the NetworkPolicy of the same namespace and name replaced
-// by np (the slices of in are not modified).
+// by np, or added (the slices of in are not modified).
 func WithNetworkPolicy(in compile.Input, np networkingv1.NetworkPolicy) compile.Input {
-	in.NetworkPolicies = slices.Clone(in.NetworkPolicies)
-	for i := range in.NetworkPolicies {
-		if in.NetworkPolicies[i].Namespace == np.Namespace && in.NetworkPolicies[i].Name == np.Name {
-			in.NetworkPolicies[i] = np
-			return in
-		}
-	}
-	in.NetworkPolicies = append(in.NetworkPolicies, np)
+	in.NetworkPolicies = replaced(in.NetworkPolicies, np, func(a, b *networkingv1.NetworkPolicy) bool {
+		return a.Namespace == b.Namespace && a.Name == b.Name
+	}, true)
 	return in
 }
 
-// WithClusterPolicy returns in with the ClusterSecurityPolicy of the same name replaced by p.
+// WithClusterPolicy returns in with the ClusterSecurityPolicy of the same name replaced by p, or
+// added.
 func WithClusterPolicy(in compile.Input, p securityv1alpha1.ClusterSecurityPolicy) compile.Input {
-	in.ClusterSecurityPolicies = slices.Clone(in.ClusterSecurityPolicies)
-	for i := range in.ClusterSecurityPolicies {
-		if in.ClusterSecurityPolicies[i].Name == p.Name {
-			in.ClusterSecurityPolicies[i] = p
-			return in
-		}
-	}
-	in.ClusterSecurityPolicies = append(in.ClusterSecurityPolicies, p)
+	in.ClusterSecurityPolicies = replaced(in.ClusterSecurityPolicies, p, func(a, b *securityv1alpha1.ClusterSecurityPolicy) bool {
+		return a.Name == b.Name
+	}, true)
 	return in
 }
 
 // WithPodReplaced returns in with the pod of the same namespace and name replaced by p.
 func WithPodReplaced(in compile.Input, p corev1.Pod) compile.Input {
-	in.Pods = slices.Clone(in.Pods)
-	for i := range in.Pods {
-		if in.Pods[i].Namespace == p.Namespace && in.Pods[i].Name == p.Name {
-			in.Pods[i] = p
-			return in
+	in.Pods = replaced(in.Pods, p, func(a, b *corev1.Pod) bool { return a.Namespace == b.Namespace && a.Name == b.Name }, false)
+	return in
+}
+
+// replaced returns a copy of items with the item same as x replaced by x; when there is none, x
+// is appended if add, else replaced panics (a benchmark's world is not what it expects).
+func replaced[T any](items []T, x T, same func(a, b *T) bool, add bool) []T {
+	out := slices.Clone(items)
+	for i := range out {
+		if same(&out[i], &x) {
+			out[i] = x
+			return out
 		}
 	}
-	panic(fmt.Sprintf("perf: no pod %s/%s to replace", p.Namespace, p.Name))
+	if !add {
+		panic(fmt.Sprintf("perf: the world has no %T to replace", x))
+	}
+	return append(out, x)
 }
 
 // Benchmark-world events. The namespaces are BenchWorld's: team01-app001 (no NetworkPolicy there
