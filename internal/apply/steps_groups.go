@@ -41,41 +41,38 @@ func (a *applier) updateGroup(ctx context.Context, s *plan.Step) error {
 	id := s.ID
 	rev := revision(a.groupRev, id, s.Revision)
 	if s.IPSet != nil {
-		body := *s.IPSet
-		return a.putGroup(ctx, nsxclient.TargetIPSet, id, rev, func(rev int64) (int64, error) {
-			body.ID, body.Revision = id, rev
-			out, err := a.c.UpdateIPSet(ctx, body)
-			if err != nil {
-				return 0, err
-			}
-			a.cache.learnIPSet(*out)
-			return out.Revision, nil
-		}, func() (int64, []nsxclient.Tag, error) {
-			cur, err := a.c.GetIPSet(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return cur.Revision, cur.Tags, nil
-		})
+		return replaceGroup(ctx, a, nsxclient.TargetIPSet, id, rev, *s.IPSet,
+			func(x *nsxclient.IPSet) *nsxclient.ManagedResource { return &x.ManagedResource }, a.c.UpdateIPSet, a.c.GetIPSet, a.cache.learnIPSet)
 	}
 	body, err := a.ids.nsGroup(*s.NSGroup)
 	if err != nil {
 		return err
 	}
-	return a.putGroup(ctx, nsxclient.TargetNSGroup, id, rev, func(rev int64) (int64, error) {
-		body.ID, body.Revision = id, rev
-		out, err := a.c.UpdateNSGroup(ctx, body)
+	return replaceGroup(ctx, a, nsxclient.TargetNSGroup, id, rev, body,
+		func(x *nsxclient.NSGroup) *nsxclient.ManagedResource { return &x.ManagedResource }, a.c.UpdateNSGroup, a.c.GetNSGroup, a.cache.learnNSGroup)
+}
+
+// replaceGroup PUTs body (an NSGroup or an IPSet, whose common fields meta returns) as group id
+// through putGroup, with update and get the client's calls for its kind, and hands the reply to
+// the cache (learn).
+func replaceGroup[T any](ctx context.Context, a *applier, kind, id string, rev int64, body T, meta func(*T) *nsxclient.ManagedResource,
+	update func(context.Context, T) (*T, error), get func(context.Context, string) (*T, error), learn func(T)) error {
+	return a.putGroup(ctx, kind, id, rev, func(rev int64) (int64, error) {
+		m := meta(&body)
+		m.ID, m.Revision = id, rev
+		out, err := update(ctx, body)
 		if err != nil {
 			return 0, err
 		}
-		a.cache.learnNSGroup(*out)
-		return out.Revision, nil
+		learn(*out)
+		return meta(out).Revision, nil
 	}, func() (int64, []nsxclient.Tag, error) {
-		cur, err := a.c.GetNSGroup(ctx, id)
+		cur, err := get(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
-		return cur.Revision, cur.Tags, nil
+		m := meta(cur)
+		return m.Revision, m.Tags, nil
 	})
 }
 
