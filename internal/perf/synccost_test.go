@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/microseg/microseg/internal/compile"
@@ -29,7 +32,18 @@ import (
 //	go test -run '^$' -bench 'SyncCost/scale=1x' -benchmem ./internal/perf/
 //	go test -run '^$' -bench 'SyncCost/scale=10x' -benchtime 1x -benchmem -timeout 60m ./internal/perf/
 func BenchmarkSyncCost(b *testing.B) {
-	for _, scale := range []int{1, 10} {
+	scales := []int{1, 10}
+	if v := os.Getenv("MICROSEG_SYNCCOST_SCALES"); v != "" { // e.g. "3" for a run between the two
+		scales = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatalf("MICROSEG_SYNCCOST_SCALES: %v", err)
+			}
+			scales = append(scales, n)
+		}
+	}
+	for _, scale := range scales {
 		b.Run(fmt.Sprintf("scale=%dx", scale), func(b *testing.B) { benchmarkSyncCost(b, scale) })
 	}
 }
