@@ -197,7 +197,11 @@ func (c *Cache) learnSection(sec nsxclient.FirewallSection, rules []nsxclient.Fi
 // place moves (or inserts) section id to pos in the DFW order; when the anchor is unknown, the
 // order is listed again at the next check.
 func (c *Cache) place(id string, pos *plan.Position) {
-	order := slices.DeleteFunc(slices.Clone(c.order), func(x string) bool { return x == id })
+	// In place: the states handed out hold copies, never c.order itself.
+	order := c.order
+	if i := slices.Index(order, id); i >= 0 {
+		order = slices.Delete(order, i, i+1)
+	}
 	at := -1
 	switch {
 	case pos == nil:
