@@ -61,10 +61,8 @@ type DFWReconciler struct {
 	// synced is set after the first sync that reached NSX (or computed a dry-run plan): the
 	// readiness signal.
 	synced atomic.Bool
-	// last is the last sync that got through to NSX, reused while the compiled DFW is unchanged.
-	last *lastSync
-	// lastFailed is set while the last sync failed: the next one reads NSX in full.
-	lastFailed bool
+	// syncer runs the sync path and chooses how much of NSX each sync reads.
+	syncer *nsxsync.Syncer
 	// forgers are the pods with forged NCP identity labels last logged, with the warning logged.
 	forgers map[string]string
 }
@@ -72,7 +70,8 @@ type DFWReconciler struct {
 // NewDFWReconciler returns the reconciler; SetupWithManager starts it. c is the manager's cached
 // client.
 func NewDFWReconciler(c client.Client, cfg DFWConfig) *DFWReconciler {
-	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes()}
+	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes(),
+		syncer: nsxsync.NewSyncer(nsxsync.SyncerConfig{Backend: cfg.NSX, DryRun: cfg.DryRun, ResyncPeriod: cfg.ResyncPeriod})}
 }
 
 // Outcomes are the outcomes this reconciler publishes, for the status and event controllers.
@@ -153,7 +152,6 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 		driftRepairs.Inc()
 		logger.Info("Repaired NSX objects changed outside microseg (no Kubernetes change was pending)")
 	}
-	r.lastFailed = err != nil
 	if err == nil {
 		r.trigger.done(pending)
 		r.synced.Store(true)
@@ -170,7 +168,7 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 		// writes it, a fixed requeue would rewrite it in a tight loop.
 		return reconcile.Result{}, errors.New("NSX does not hold the compiled policies right after the sync: it was changed concurrently, or it keeps an object differently than microseg writes it; syncing again with backoff")
 	}
-	return reconcile.Result{RequeueAfter: r.untilResync()}, nil
+	return reconcile.Result{RequeueAfter: r.syncer.UntilResync()}, nil
 }
 
 func (r *DFWReconciler) failed(start time.Time, err error) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -123,17 +124,15 @@ func (d *demo) nsxConfig(base nsxclient.Config, credsDir string) nsxclient.Confi
 	}
 }
 
-// startOperator runs the NCP emulator and the operator in one controller-runtime manager, as the
-// operator would run in a cluster (minus leader election and listeners).
+// startOperator runs the operator in its controller-runtime manager, as it would run in a cluster
+// (minus leader election and listeners), and the NCP emulator in a manager of its own, as NCP is
+// its own process (the operator's cache keeps only the pod fields the operator reads).
 func (d *demo) startOperator(ctx context.Context) error {
 	mgr, err := operator.NewManager(d.env.Config, operator.ManagerOptions{})
 	if err != nil {
 		return err
 	}
 	if d.emu, err = ncpemu.New(ncpemu.Config{ClusterName: clusterID, API: d.api}, d.nsx); err != nil {
-		return err
-	}
-	if err := d.emu.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	d.op, err = operator.Setup(mgr, operator.Options{
@@ -150,7 +149,13 @@ func (d *demo) startOperator(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
-	go func() { d.done <- mgr.Start(runCtx) }()
+	go func() {
+		emuDone := make(chan error, 1)
+		go func() { emuDone <- d.emu.Run(runCtx, d.env.Config) }()
+		err := mgr.Start(runCtx)
+		cancel()
+		d.done <- errors.Join(err, <-emuDone)
+	}()
 	fmt.Printf("demo: operator (--nsx-api auto) and NCP emulator (%s mode) started\n", d.api)
 	return nil
 }

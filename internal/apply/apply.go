@@ -24,6 +24,9 @@ type Options struct {
 	// that call as unsupported above 50 rules with many references, so a larger section is
 	// created empty and filled with create_multiple. Default 50.
 	CreateWithRulesLimit int
+	// Cache, when set, learns from every reply what NSX now holds (the Manager backend's
+	// realized-state cache); a failed apply drops it.
+	Cache *Cache
 }
 
 func (o Options) withDefaults(p *plan.Plan) Options {
@@ -75,6 +78,7 @@ func Apply(ctx context.Context, client *nsxclient.Client, p *plan.Plan, opts Opt
 type applier struct {
 	c     *nsxclient.Client
 	opts  Options
+	cache *Cache
 	calls *counter
 	ids   *ids
 	// Newest known _revision per object id; absent means "as the plan saw it".
@@ -86,7 +90,7 @@ type applier struct {
 
 func newApplier(client *nsxclient.Client, p *plan.Plan, opts Options, c *counter) *applier {
 	return &applier{
-		c: client, opts: opts.withDefaults(p), calls: c, ids: newIDs(),
+		c: client, opts: opts.withDefaults(p), cache: opts.Cache, calls: c, ids: newIDs(),
 		sectionRev: map[string]int64{}, ruleRev: map[string]int64{}, groupRev: map[string]int64{},
 		checked: map[string]bool{},
 	}
@@ -97,9 +101,12 @@ func (a *applier) run(ctx context.Context, p *plan.Plan) (Result, error) {
 	defer func() { a.res.Reads, a.res.Writes = a.calls.reads.Load(), a.calls.writes.Load() }()
 	for i := range p.Steps {
 		if err := ctx.Err(); err != nil {
+			a.cache.Drop()
 			return a.result(), &StepError{Index: i, Step: p.Steps[i], Err: err}
 		}
 		if err := a.step(ctx, &p.Steps[i]); err != nil {
+			// What NSX holds after a failed step is not known: the next read rebuilds the cache.
+			a.cache.Drop()
 			return a.result(), &StepError{Index: i, Step: p.Steps[i], Err: err}
 		}
 		a.res.StepsDone++

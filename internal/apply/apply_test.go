@@ -42,8 +42,8 @@ func TestCreateThenResyncIsZeroWrites(t *testing.T) {
 	opts := manager.Config{Anchor: anchor.ID}
 	m := referenceModel()
 	res := e.sync(m, naiveGuard, opts)
-	if res.Writes == 0 || !res.Plan.Guarded {
-		t.Fatalf("first sync: %+v", res.Applied)
+	if res.Writes == 0 || res.Plan.Guarded {
+		t.Fatalf("first sync (into an empty block: no guard): %+v", res.Applied)
 	}
 	before := e.sim.Stats()
 	for range 3 {
@@ -271,6 +271,8 @@ func TestRuleLevelChangeAgainstTheSimulator(t *testing.T) {
 func TestUnavailableBurstThenConverges(t *testing.T) {
 	e := newEnv(t)
 	m := referenceModel()
+	// A block that denies something, so that the change is guarded.
+	e.sync(Model([]ir.Section{Section("old", Rule("old/deny", ir.ActionDrop, ir.DirectionIn, gD))}, gD), naiveGuard, manager.Config{})
 	e.sim.InjectFault(nsxsim.FaultRule{Kind: nsxsim.FaultUnavailable, Method: "POST", PathPrefix: "/api/v1/firewall/", Skip: 2, Count: 10})
 	_, err := e.trySync(m, naiveGuard, manager.Config{})
 	var stepErr *apply.StepError
@@ -364,12 +366,14 @@ func TestTheGuardIsBuiltOnlyWhenNeeded(t *testing.T) {
 	m := referenceModel()
 	calls := 0
 	guard := func(m *ir.Model) *plan.Guard { calls++; return naiveGuard(m) }
-	e.sync(m, guard, manager.Config{})
+	if res := e.sync(m, guard, manager.Config{}); calls != 0 || res.Plan.Guarded {
+		t.Fatalf("the first sync into an empty block needs no guard (guard calls %d)", calls)
+	}
 	// A change of one section's rules is one atomic write: no guard.
 	m2 := referenceModel()
 	m2.Sections[1] = Section(m2.Sections[1].Key, Rule("allow-b/in/0", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA), Ref(gC)), TCP("80")))
 	res := e.sync(m2, guard, manager.Config{})
-	if calls != 1 || res.Plan.Guarded || res.Writes != 1 {
+	if calls != 0 || res.Plan.Guarded || res.Writes != 1 {
 		t.Fatalf("guard calls %d, plan %v, writes %d", calls, res.Plan.Counts(), res.Writes)
 	}
 	reversed := referenceModel()
@@ -377,8 +381,12 @@ func TestTheGuardIsBuiltOnlyWhenNeeded(t *testing.T) {
 	if _, err := e.trySync(reversed, func(*ir.Model) *plan.Guard { return nil }, manager.Config{}); err == nil {
 		t.Fatal("a guard function returning nothing must fail the sync")
 	}
+	// Over a block that denies, a change of several writes calls the guard function once.
+	if res := e.sync(reversed, guard, manager.Config{}); calls != 1 || !res.Plan.Guarded {
+		t.Fatalf("guard calls %d, plan %v", calls, res.Plan.Counts())
+	}
 	// Without a guard function, the planner builds the production guard itself.
-	res = e.sync(reversed, nil, manager.Config{})
+	res = e.sync(m2, nil, manager.Config{})
 	if !res.Plan.Guarded || !res.Converged {
 		t.Fatalf("reversed without a guard function: guarded %v, converged %v", res.Plan.Guarded, res.Converged)
 	}

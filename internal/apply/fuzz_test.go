@@ -91,13 +91,23 @@ func randomModel(rng *rand.Rand) *ir.Model {
 	return Model(sections, groups...)
 }
 
-func FuzzPlan(f *testing.F) {
+// addSeeds adds the fuzzers' 24 seed inputs.
+func addSeeds(f *testing.F) {
 	for i := range 24 {
 		f.Add(fmt.Appendf(nil, "seed-%d", i))
 	}
+}
+
+// seeded is a random generator seeded by a fuzz input.
+func seeded(data []byte) *rand.Rand {
+	sum := sha256.Sum256(data)
+	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16])))
+}
+
+func FuzzPlan(f *testing.F) {
+	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sum := sha256.Sum256(data)
-		rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16])))
+		rng := seeded(data)
 		a, b, c := randomModel(rng), randomModel(rng), randomModel(rng)
 		e := newEnv(t)
 		above := e.handMade("above", nsxclient.FirewallRule{Action: "ALLOW"}, nsxclient.Top())

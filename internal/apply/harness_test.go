@@ -39,13 +39,23 @@ type pod struct {
 	name, ip, portID string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nsxsim.Options{}, nil) }
+
+// newEnvWith is newEnv with simulator options (the seed is set) and a transport of the client's
+// own between the write hook and the connection (nil: none).
+func newEnvWith(t *testing.T, sim nsxsim.Options, wrap func(http.RoundTripper) http.RoundTripper) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background()}
+	sim.Seed = 7
 	nsx := simnsx.StartT(t, simnsx.Options{
-		Transport:       simnsx.TLS,
-		Sim:             nsxsim.Options{Seed: 7},
-		ClientTransport: func(base http.RoundTripper) http.RoundTripper { return &writeHook{base: base, e: e} },
+		Transport: simnsx.TLS,
+		Sim:       sim,
+		ClientTransport: func(base http.RoundTripper) http.RoundTripper {
+			if wrap != nil {
+				base = wrap(base)
+			}
+			return &writeHook{base: base, e: e}
+		},
 		Client: func(c *nsxclient.Config) {
 			c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter = 2, time.Millisecond, 2*time.Millisecond, 5*time.Millisecond
 		},

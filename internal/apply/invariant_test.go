@@ -147,7 +147,7 @@ func productionGuard(limits ir.Limits) guardMaker {
 	}
 }
 
-func transitionsWith(t *testing.T, models []*ir.Model, withoutGuard bool, mkGuard guardMaker) (violations []string, plans []map[plan.Op]int) {
+func transitionsWith(t *testing.T, models []*ir.Model, withoutGuard bool, mkGuard guardMaker, seePlan ...func(*plan.Plan)) (violations []string, plans []map[plan.Op]int) {
 	t.Helper()
 	all := append([]*ir.Model{Model(nil)}, models...)
 	v := make([]map[flow]dataplane.Result, len(all))
@@ -172,7 +172,11 @@ func transitionsWith(t *testing.T, models []*ir.Model, withoutGuard bool, mkGuar
 		if withoutGuard {
 			applyWithoutGuard(t, e, all[i], guard, w)
 		} else {
-			plans = append(plans, e.sync(all[i], guard, w.opts()).Plan.Counts())
+			p := e.sync(all[i], guard, w.opts()).Plan
+			plans = append(plans, p.Counts())
+			for _, see := range seePlan {
+				see(p)
+			}
 		}
 		e.setAfterWrite(nil)
 		if writes == 0 {
@@ -438,4 +442,73 @@ func TestInvariantHoldsWhileARepairedGroupIsStale(t *testing.T) {
 		t.Fatalf("%d violations:\n%s", len(violations), strings.Join(violations, "\n"))
 	}
 	e.requireConverged(after, w.opts())
+}
+
+// plannerGuard leaves the guard to the planner (manager.Config.Guard nil), as in production: its
+// copy or deny-only guard, or none when it proves none is needed, or the address guard.
+func plannerGuard([]pod, map[flow]dataplane.Result, []flow) guardFunc { return nil }
+
+// TestInvariantHoldsFromABlockThatDeniesNothing: a block of allows only cannot be why the old
+// configuration denies a flow, so a change from it takes no guard, however many writes it needs.
+func TestInvariantHoldsFromABlockThatDeniesNothing(t *testing.T) {
+	allows := Model([]ir.Section{
+		Section("np-ingress/b", Rule("b/in/a", ir.ActionAllow, ir.DirectionIn, gB, From(Ref(gA)), TCP("80"))),
+		Section("np-egress/c", Rule("c/out/any", ir.ActionAllow, ir.DirectionOut, gC)),
+	}, gA, gB, gC)
+	v, plans := transitionsWith(t, []*ir.Model{allows, m2, m3}, false, plannerGuard)
+	if len(v) > 0 {
+		t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
+	}
+	if c := plans[1]; c[plan.OpDeleteSection] != 0 || c[plan.OpCreateSection]+c[plan.OpUpdateSectionRules] < 2 {
+		t.Fatalf("allows → m2 takes several writes and no guard: %v", c)
+	}
+	if c := plans[2]; c[plan.OpDeleteSection] == 0 {
+		t.Fatalf("m2 → m3 starts from a block that denies: it needs its guard: %v", c)
+	}
+}
+
+// ipSetKeyed is an IPSet group with a fixed key, so that its content can change under the key
+// (as the compiler's IP sets do when pods come and go).
+func ipSetKeyed(key string, ips ...string) ir.Group {
+	g := ir.Group{Key: key, Kind: ir.KindIPSet, Family: ir.FamilyIPv4, IPs: ips, DisplayName: "microseg " + key}
+	g.Hash = Hash(g)
+	return g
+}
+
+// TestInvariantHoldsWhileIPSetsChange: c1's address joins two IPSets. Rewritten one at a time
+// without a guard, the state in between (c1 in s1 only) lets c1 reach d1 through "allow s1",
+// although the old state (c1 in neither: "deny the rest") and the new one (c1 in s2: "deny s2")
+// deny it. The planner guards the change with the address guard — DROP everything from and to c1
+// while the IPSets are rewritten — instead of the model's denies.
+func TestInvariantHoldsWhileIPSetsChange(t *testing.T) {
+	// Ten denies of addresses no pod has make a guard over the model's denies dearer than the
+	// address guard, which the planner then prefers.
+	var denies []ir.Rule
+	for i := range 10 {
+		denies = append(denies, Rule(fmt.Sprintf("a/in/%d", i), ir.ActionDrop, ir.DirectionIn, gA, From(CIDR(fmt.Sprintf("172.16.%d.0/24", i)))))
+	}
+	mk := func(s1, s2 ir.Group) *ir.Model {
+		return Model([]ir.Section{Section("np-ingress/d",
+			Rule("d/in/s2", ir.ActionDrop, ir.DirectionIn, gD, From(Ref(s2))),
+			Rule("d/in/s1", ir.ActionAllow, ir.DirectionIn, gD, From(Ref(s1))),
+			Rule("d/in/rest", ir.ActionDrop, ir.DirectionIn, gD)), Section("np-ingress/a", denies...)}, gA, gD, s1, s2)
+	}
+	before := mk(ipSetKeyed("ips4-a", "10.9.9.1"), ipSetKeyed("ips4-b", "10.9.9.2"))
+	after := mk(ipSetKeyed("ips4-a", "10.9.9.1", "10.0.3.1"), ipSetKeyed("ips4-b", "10.9.9.2", "10.0.3.1"))
+	var guardPlans []*plan.Plan
+	v, _ := transitionsWith(t, []*ir.Model{before, after, before}, false, plannerGuard, func(p *plan.Plan) { guardPlans = append(guardPlans, p) })
+	if len(v) > 0 {
+		t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
+	}
+	for _, p := range guardPlans[1:] {
+		if c := p.Counts(); c[plan.OpUpdateGroup] != 2 || c[plan.OpCreateSection] != 1 || c[plan.OpDeleteSection] != 1 || len(c) != 3 {
+			t.Fatalf("want the two IPSet updates inside one guard section: %v", c)
+		}
+		if g := p.Steps[0]; !g.Guard || len(g.Rules) != 4 || g.Rules[0].Sources[0].TargetID != "10.0.3.1" {
+			t.Fatalf("want the address guard (4 rules over c1's address), got %+v", g)
+		}
+	}
+	if v, _ := transitionsWith(t, []*ir.Model{before, after}, true, plannerGuard); len(v) == 0 {
+		t.Fatal("without the guard, this change should let c1 reach d1")
+	}
 }

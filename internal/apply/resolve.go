@@ -113,6 +113,18 @@ func (x *ids) position(p *plan.Position) (nsxclient.Position, error) {
 	return nsxclient.Position{}, fmt.Errorf("apply: unknown position operation %q", p.Op)
 }
 
+// resolved is p with its anchor resolved to an id (nil for nil), for the cache.
+func (a *applier) resolved(p *plan.Position) (*plan.Position, error) {
+	if p == nil {
+		return nil, nil
+	}
+	anchor, err := a.ids.resolve(p.Anchor)
+	if err != nil {
+		return nil, err
+	}
+	return &plan.Position{Op: p.Op, Anchor: anchor}, nil
+}
+
 // learnRules records the ids of created rules by the keys in their notes.
 func (x *ids) learnRules(rules []nsxclient.FirewallRule) {
 	for _, r := range rules {

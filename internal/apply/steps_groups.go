@@ -20,6 +20,7 @@ func (a *applier) createGroup(ctx context.Context, s *plan.Step) error {
 		}
 		a.ids.set(plan.PlaceholderGroup, s.Key, out.ID)
 		a.groupRev[out.ID] = out.Revision
+		a.cache.learnIPSet(*out)
 		return nil
 	}
 	body, err := a.ids.nsGroup(*s.NSGroup)
@@ -32,6 +33,7 @@ func (a *applier) createGroup(ctx context.Context, s *plan.Step) error {
 	}
 	a.ids.set(plan.PlaceholderGroup, s.Key, out.ID)
 	a.groupRev[out.ID] = out.Revision
+	a.cache.learnNSGroup(*out)
 	return nil
 }
 
@@ -39,45 +41,45 @@ func (a *applier) updateGroup(ctx context.Context, s *plan.Step) error {
 	id := s.ID
 	rev := revision(a.groupRev, id, s.Revision)
 	if s.IPSet != nil {
-		body := *s.IPSet
-		return a.putGroup(ctx, "IPSet", id, rev, func(rev int64) (int64, error) {
-			body.ID, body.Revision = id, rev
-			out, err := a.c.UpdateIPSet(ctx, body)
-			if err != nil {
-				return 0, err
-			}
-			return out.Revision, nil
-		}, func() (int64, []nsxclient.Tag, error) {
-			cur, err := a.c.GetIPSet(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return cur.Revision, cur.Tags, nil
-		})
+		return replaceGroup(ctx, a, nsxclient.TargetIPSet, id, rev, *s.IPSet,
+			func(x *nsxclient.IPSet) *nsxclient.ManagedResource { return &x.ManagedResource }, a.c.UpdateIPSet, a.c.GetIPSet, a.cache.learnIPSet)
 	}
 	body, err := a.ids.nsGroup(*s.NSGroup)
 	if err != nil {
 		return err
 	}
-	return a.putGroup(ctx, "NSGroup", id, rev, func(rev int64) (int64, error) {
-		body.ID, body.Revision = id, rev
-		out, err := a.c.UpdateNSGroup(ctx, body)
+	return replaceGroup(ctx, a, nsxclient.TargetNSGroup, id, rev, body,
+		func(x *nsxclient.NSGroup) *nsxclient.ManagedResource { return &x.ManagedResource }, a.c.UpdateNSGroup, a.c.GetNSGroup, a.cache.learnNSGroup)
+}
+
+// replaceGroup PUTs body (an NSGroup or an IPSet, whose common fields meta returns) as group id
+// through putGroup, with update and get the client's calls for its kind, and hands the reply to
+// the cache (learn).
+func replaceGroup[T any](ctx context.Context, a *applier, kind, id string, rev int64, body T, meta func(*T) *nsxclient.ManagedResource,
+	update func(context.Context, T) (*T, error), get func(context.Context, string) (*T, error), learn func(T)) error {
+	return a.putGroup(ctx, kind, id, rev, func(rev int64) (int64, error) {
+		m := meta(&body)
+		m.ID, m.Revision = id, rev
+		out, err := update(ctx, body)
 		if err != nil {
 			return 0, err
 		}
-		return out.Revision, nil
+		learn(*out)
+		return meta(out).Revision, nil
 	}, func() (int64, []nsxclient.Tag, error) {
-		cur, err := a.c.GetNSGroup(ctx, id)
+		cur, err := get(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
-		return cur.Revision, cur.Tags, nil
+		m := meta(cur)
+		return m.Revision, m.Tags, nil
 	})
 }
 
-// putGroup replaces a group at revision rev with put (which returns the new revision). On a
-// stale revision it re-reads the group with get, checks that it is still microseg's and retries
-// at the revision read.
+// putGroup replaces a group (kind nsxclient.TargetNSGroup or TargetIPSet) at revision rev with
+// put (which returns the new revision). On a stale revision it re-reads the group with get, checks
+// that it is still microseg's and retries at the revision read; the cache forgets the group's
+// content until a reply or a read tells it again.
 func (a *applier) putGroup(ctx context.Context, kind, id string, rev int64,
 	put func(rev int64) (int64, error), get func() (int64, []nsxclient.Tag, error)) error {
 	return a.retryStale(ctx, kind+" "+id, func() error {
@@ -88,6 +90,7 @@ func (a *applier) putGroup(ctx context.Context, kind, id string, rev int64,
 		}
 		return err
 	}, func() error {
+		a.cache.invalidateGroup(id, kind)
 		a.calls.read()
 		curRev, tags, err := get()
 		if err != nil {
@@ -113,12 +116,18 @@ func (a *applier) deleteGroup(ctx context.Context, s *plan.Step) error {
 		if ipset {
 			cur, err := a.c.GetIPSet(ctx, id)
 			if err != nil {
+				if nsxclient.IsNotFound(err) {
+					a.cache.forgetGroup(id)
+				}
 				return ignoreNotFound(err)
 			}
 			tags = cur.Tags
 		} else {
 			cur, err := a.c.GetNSGroup(ctx, id)
 			if err != nil {
+				if nsxclient.IsNotFound(err) {
+					a.cache.forgetGroup(id)
+				}
 				return ignoreNotFound(err)
 			}
 			tags = cur.Tags
@@ -139,7 +148,10 @@ func (a *applier) deleteGroup(ctx context.Context, s *plan.Step) error {
 		a.warn("group %s (%s) was not deleted: NSX says it is still in use: %v", id, s.Key, err)
 		return nil
 	}
-	return ignoreNotFound(err)
+	if err = ignoreNotFound(err); err == nil {
+		a.cache.forgetGroup(id)
+	}
+	return err
 }
 
 // ignoreNotFound treats "already gone" as success for deletes.

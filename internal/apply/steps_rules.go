@@ -16,11 +16,22 @@ func (a *applier) checkRuleSection(ctx context.Context, s *plan.Step) error {
 	if a.checked[s.SectionID] {
 		return nil
 	}
-	if err := a.refreshSection(ctx, s.SectionID)(); err != nil {
+	if err := a.readSection(ctx, s.SectionID); err != nil {
 		return err
+	}
+	if known, ok := a.cache.sectionRevision(s.SectionID); ok && known != a.sectionRev[s.SectionID] {
+		// The section changed since microseg last saw it: the cache forgets its rules until they
+		// are read again (the read-back does).
+		a.cache.invalidateSection(s.SectionID)
 	}
 	a.checked[s.SectionID] = true
 	return nil
+}
+
+// ruleWritten records a rule write in a section: its revision moved by one.
+func (a *applier) ruleWritten(sid string) {
+	a.sectionRev[sid]++
+	a.cache.learnSectionRevision(sid, a.sectionRev[sid])
 }
 
 func (a *applier) sectionRevision(s *plan.Step) int64 {
@@ -40,15 +51,21 @@ func (a *applier) createRule(ctx context.Context, s *plan.Step) error {
 	if err != nil {
 		return err
 	}
+	placed, err := a.resolved(s.Position)
+	if err != nil {
+		return err
+	}
 	return a.retryStale(ctx, "section "+sid, func() error {
 		rev := a.sectionRevision(s)
 		body.Revision = rev
 		a.calls.write()
 		out, err := a.c.CreateRule(ctx, sid, body, pos)
 		if err == nil {
-			a.sectionRev[sid] = rev + 1
+			a.sectionRev[sid] = rev
+			a.ruleWritten(sid)
 			a.ids.set(plan.PlaceholderRule, s.RuleKey, out.ID)
 			a.ruleRev[out.ID] = out.Revision
+			a.cache.learnRule(sid, *out, placed)
 		}
 		return err
 	}, a.refreshSection(ctx, sid))
@@ -62,8 +79,12 @@ func (a *applier) writeRule(ctx context.Context, s *plan.Step) error {
 	}
 	body.ID = rid
 	var pos nsxclient.Position
+	var placed *plan.Position
 	if s.Op == plan.OpReviseRule {
 		if pos, err = a.ids.position(s.Position); err != nil {
+			return err
+		}
+		if placed, err = a.resolved(s.Position); err != nil {
 			return err
 		}
 	}
@@ -85,7 +106,8 @@ func (a *applier) writeRule(ctx context.Context, s *plan.Step) error {
 		}
 		if err == nil {
 			a.ruleRev[rid] = out.Revision
-			a.sectionRev[sid]++
+			a.ruleWritten(sid)
+			a.cache.learnRule(sid, *out, placed)
 		}
 		return err
 	}, func() error {
@@ -112,7 +134,8 @@ func (a *applier) deleteRule(ctx context.Context, s *plan.Step) error {
 		a.calls.write()
 		err := ignoreNotFound(a.c.DeleteRule(ctx, sid, s.RuleID))
 		if err == nil {
-			a.sectionRev[sid]++
+			a.ruleWritten(sid)
+			a.cache.forgetRule(sid, s.RuleID)
 		}
 		return err
 	}, a.refreshSection(ctx, sid))

@@ -19,6 +19,10 @@ func (a *applier) createSection(ctx context.Context, s *plan.Step) error {
 	if err != nil {
 		return err
 	}
+	placed, err := a.resolved(s.Position)
+	if err != nil {
+		return err
+	}
 	if len(rules) > 0 && len(rules) <= a.opts.CreateWithRulesLimit {
 		a.calls.write()
 		out, err := a.c.CreateSectionWithRules(ctx, nsxclient.FirewallSectionRuleList{FirewallSection: body, Rules: rules}, pos)
@@ -28,6 +32,7 @@ func (a *applier) createSection(ctx context.Context, s *plan.Step) error {
 		a.ids.set(plan.PlaceholderSection, s.Key, out.ID)
 		a.sectionRev[out.ID] = out.Revision
 		a.learnRules(out.Rules)
+		a.cache.learnSection(out.FirewallSection, out.Rules, true, placed)
 		return nil
 	}
 	a.calls.write()
@@ -38,6 +43,7 @@ func (a *applier) createSection(ctx context.Context, s *plan.Step) error {
 	id := out.ID
 	a.ids.set(plan.PlaceholderSection, s.Key, id)
 	a.sectionRev[id] = out.Revision
+	a.cache.learnSection(*out, nil, true, placed)
 	if len(rules) == 0 {
 		return nil
 	}
@@ -54,6 +60,8 @@ func (a *applier) createSection(ctx context.Context, s *plan.Step) error {
 		if err == nil {
 			a.sectionRev[id] = rev + 1
 			a.learnRules(created)
+			a.cache.learnRulesAtTop(id, created)
+			a.cache.learnSectionRevision(id, rev+1)
 		}
 		return err
 	}, a.refreshSection(ctx, id))
@@ -66,17 +74,25 @@ func (a *applier) learnRules(rules []nsxclient.FirewallRule) {
 	}
 }
 
-// refreshSection re-reads a section's revision and checks it is still microseg's.
+// refreshSection re-reads a section's revision and checks it is still microseg's. It runs after a
+// stale revision: the section changed under microseg, so the cache forgets its rules until they
+// are read again.
 func (a *applier) refreshSection(ctx context.Context, id string) func() error {
 	return func() error {
-		a.calls.read()
-		cur, err := a.c.GetSection(ctx, id)
-		if err != nil {
-			return err
-		}
-		a.sectionRev[id] = cur.Revision
-		return a.mustOwn("section", id, cur.Tags)
+		a.cache.invalidateSection(id)
+		return a.readSection(ctx, id)
 	}
+}
+
+// readSection reads a section's revision and checks it is still microseg's.
+func (a *applier) readSection(ctx context.Context, id string) error {
+	a.calls.read()
+	cur, err := a.c.GetSection(ctx, id)
+	if err != nil {
+		return err
+	}
+	a.sectionRev[id] = cur.Revision
+	return a.mustOwn("section", id, cur.Tags)
 }
 
 // writeSection runs UpdateSection, UpdateSectionRules and ReviseSection (with or without rules).
@@ -98,9 +114,13 @@ func (a *applier) writeSection(ctx context.Context, s *plan.Step) error {
 		}
 	}
 	var pos nsxclient.Position
+	var placed *plan.Position
 	if s.Op == plan.OpReviseSection {
 		var err error
 		if pos, err = a.ids.position(s.Position); err != nil {
+			return err
+		}
+		if placed, err = a.resolved(s.Position); err != nil {
 			return err
 		}
 	}
@@ -162,6 +182,9 @@ func (a *applier) writeSection(ctx context.Context, s *plan.Step) error {
 		if out != nil {
 			sec = &out.FirewallSection
 			a.learnRules(out.Rules)
+			a.cache.learnSection(*sec, out.Rules, true, placed)
+		} else {
+			a.cache.learnSection(*sec, nil, false, placed)
 		}
 		a.sectionRev[id] = sec.Revision
 		return nil
@@ -178,6 +201,9 @@ func (a *applier) deleteSection(ctx context.Context, s *plan.Step) error {
 		a.calls.read()
 		cur, err := a.c.GetSection(ctx, id)
 		if err != nil {
+			if nsxclient.IsNotFound(err) {
+				a.cache.forgetSection(id)
+			}
 			return ignoreNotFound(err)
 		}
 		if err := a.mustOwn("section", id, cur.Tags); err != nil {
@@ -185,7 +211,11 @@ func (a *applier) deleteSection(ctx context.Context, s *plan.Step) error {
 		}
 	}
 	a.calls.write()
-	return ignoreNotFound(a.c.DeleteSection(ctx, id, true))
+	if err := ignoreNotFound(a.c.DeleteSection(ctx, id, true)); err != nil {
+		return err
+	}
+	a.cache.forgetSection(id)
+	return nil
 }
 
 // Rules. Every rule write changes the section's revision by one.

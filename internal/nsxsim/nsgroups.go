@@ -16,14 +16,17 @@ func (s *Server) handleListGroups(c *call) reply {
 	}
 	populate := c.query.Get("populate_references") == "true"
 	memberTypes := splitIDs(c.query.Get("member_types"))
-	all := []nsxclient.NSGroup{}
+	all := []*nsxclient.NSGroup{}
 	for _, g := range s.st.groups.list() {
 		if len(memberTypes) == 0 || groupHasMemberType(g.Members, g.MembershipCriteria, memberTypes) {
-			all = append(all, s.st.groupView(g, populate))
+			all = append(all, g)
 		}
 	}
-	out := paginate(all, page)
-	for _, g := range out.Results {
+	// Only the page's groups are rendered: a manager with many groups is listed in many pages.
+	groups := paginate(all, page)
+	out := listPage[nsxclient.NSGroup]{Results: make([]nsxclient.NSGroup, len(groups.Results)), Cursor: groups.Cursor, ResultCount: groups.ResultCount}
+	for i, g := range groups.Results {
+		out.Results[i] = s.st.groupView(g, populate)
 		c.read(KindNSGroup, g.ID)
 	}
 	return ok(out)

@@ -32,22 +32,39 @@ type Backend interface {
 	Apply(ctx context.Context, p Plan) (ApplyResult, error)
 }
 
-// ReadMode says how much of a read may come from a backend's realized-state cache.
+// ReadMode says how much of a read may come from a backend's realized-state cache: what the
+// backend knows NSX holds, built by a full read and kept up to date from the replies of its own
+// writes. A backend without a cache reads everything in every mode; a backend whose cache is not
+// valid (never built, or dropped after a failed apply) reads everything too. docs/architecture.md
+// ("The sync path") says how a backend's cache must behave.
 type ReadMode int
 
 const (
-	// ReadFull reads everything from NSX and rebuilds any cache: at start, after a leader
-	// change, after a failed sync.
+	// ReadFull reads everything from NSX and rebuilds the cache: the first sync (a restart or a
+	// leader change starts with it), and the sync after a failed one.
 	ReadFull ReadMode = iota
-	// ReadIncremental lets a backend with a cache read only what may have changed since its last
-	// read and its own writes (for instance, sections whose _revision moved). A backend without
-	// a cache reads everything.
+	// ReadIncremental is a periodic resync: detect cheaply what others changed since the last
+	// read and re-read only that (for instance, the sections whose _revision moved), plus one
+	// step of the rolling verification of the objects that carry no cheap change signal, paced
+	// so that each is re-read within the backend's verification window.
 	ReadIncremental
+	// ReadCached is a sync that Kubernetes changes triggered between resyncs: plan against the
+	// cache, reading nothing.
+	ReadCached
+	// ReadBack follows the backend's own writes (the sync path's read-back): confirm cheaply that
+	// what it wrote landed as the replies said (the _revision of what it wrote), and re-read
+	// what a stale-revision reply or a failed check invalidated.
+	ReadBack
 )
 
 func (m ReadMode) String() string {
-	if m == ReadIncremental {
+	switch m {
+	case ReadIncremental:
 		return "incremental"
+	case ReadCached:
+		return "cached"
+	case ReadBack:
+		return "back"
 	}
 	return "full"
 }

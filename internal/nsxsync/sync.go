@@ -14,8 +14,8 @@ import (
 type Options struct {
 	// DryRun stops after planning: nothing is written.
 	DryRun bool
-	// Read is the mode of the first read (ReadFull at start, after a leader change or a failed
-	// sync; ReadIncremental otherwise). The read-back after a write is always incremental.
+	// Read is the mode of the first read (see ReadMode; Syncer chooses it for the operator). The
+	// read-back after a write is always ReadBack.
 	Read ReadMode
 	// PreApply, when set, is asked before anything is written (and before a dry run stops). An
 	// error refuses the change: NSX is left untouched and Sync returns a *RefusedError wrapping
@@ -101,10 +101,10 @@ func Sync(ctx context.Context, b Backend, desired *ir.Model, opts Options) (Resu
 	if err != nil {
 		return res, err
 	}
-	// Read back what NSX now holds: the ids it gave the new objects, and proof that the change
-	// landed (nobody edited NSX in between).
+	// Read back what NSX now holds: proof that the change landed (nobody edited NSX in between),
+	// and a fresh view of whatever a stale revision invalidated.
 	res.ReadBack = true
-	after, err := b.Read(ctx, ReadIncremental)
+	after, err := b.Read(ctx, ReadBack)
 	if after != nil {
 		res.Reads += after.Calls()
 	}

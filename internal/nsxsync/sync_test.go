@@ -3,6 +3,7 @@ package nsxsync_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/microseg/microseg/internal/ir"
@@ -38,22 +39,29 @@ func TestSyncCreatesReadsBackAndConverges(t *testing.T) {
 	if got := nsxsync.Syncs() - before; got != 1 {
 		t.Errorf("Syncs moved by %d, want 1", got)
 	}
-	if !res.Converged || !res.ReadBack || !res.Summary.Guarded || res.Writes != int64(res.Summary.Steps) || res.API != manager.API {
-		t.Fatalf("first sync: %+v", res)
+	if !res.Converged || !res.ReadBack || res.Summary.Guarded || res.Writes != int64(res.Summary.Steps) || res.API != manager.API {
+		t.Fatalf("first sync (into an empty block: no guard): %+v", res)
 	}
 	for _, s := range m.Sections {
 		if _, ok := res.Owned.Section(s.Key); !ok {
 			t.Errorf("the owned index after the sync has no section %s", s.Key)
 		}
 	}
-	if len(res.Owned.Guards()) != 0 {
-		t.Errorf("the guard is still in NSX after the sync: %v", res.Owned.Guards())
-	}
 	// At rest: one read, nothing written, no read-back.
 	writes := nsx.Writes
 	res, err = nsxsync.Sync(context.Background(), b, m, nsxsync.Options{})
 	if err != nil || !res.Converged || res.ReadBack || res.Writes != 0 || nsx.Writes != writes || res.Reads == 0 {
 		t.Fatalf("resync at rest: %+v, %v", res, err)
+	}
+	// Reordered over a block that denies: several writes, guarded, and the guard is gone after.
+	reversed := threeSections()
+	slices.Reverse(reversed.Sections)
+	res, err = nsxsync.Sync(context.Background(), b, reversed, nsxsync.Options{})
+	if err != nil || !res.Converged || !res.Summary.Guarded {
+		t.Fatalf("reordering: %+v, %v", res, err)
+	}
+	if len(res.Owned.Guards()) != 0 {
+		t.Errorf("the guard is still in NSX after the sync: %v", res.Owned.Guards())
 	}
 }
 

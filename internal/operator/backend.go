@@ -22,7 +22,8 @@ func newBackend(nsx *nsxclient.Client, opts Options, log logr.Logger) (nsxsync.B
 	if _, err := policy.New(nsx, pcfg); err != nil {
 		return nil, err
 	}
-	mcfg := manager.Config{ClusterID: opts.ClusterID, Anchor: opts.AnchorSection, Limits: opts.Settings.Limits}
+	mcfg := manager.Config{ClusterID: opts.ClusterID, Anchor: opts.AnchorSection, Limits: opts.Settings.Limits,
+		Verify: nsxsync.Verify{Window: opts.VerifyWindow, Period: opts.ResyncPeriod}}
 	return auto.New(nsx, auto.Config{
 		Mode:      opts.NSXAPI,
 		ClusterID: opts.ClusterID,

@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/microseg/microseg/internal/budget"
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -33,6 +34,7 @@ type Flags struct {
 	ClusterID             string
 	AnchorSection         string
 	ResyncPeriod          time.Duration
+	VerifyWindow          time.Duration
 	SyncDelay             time.Duration
 	DryRun                bool
 	APIFlags
@@ -63,6 +65,7 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.ClusterID, "cluster-id", os.Getenv("CLUSTER_ID"), "The cluster's name as NCP knows it (the ncp/cluster tag on pod ports); also tags everything microseg creates in NSX (required; default $CLUSTER_ID).")
 	fs.StringVar(&f.AnchorSection, "anchor-section", "", "Id or display name of the NSX firewall section that microseg's sections go directly below. Default: the top of the DFW.")
 	fs.DurationVar(&f.ResyncPeriod, "resync-period", DefaultResyncPeriod, "How often NSX is compared with the policies when nothing changed; repairs edits made in NSX behind microseg's back.")
+	fs.DurationVar(&f.VerifyWindow, "nsx-verify-window", nsxsync.DefaultVerifyWindow, "Every NSGroup and IP set microseg owns is re-read from NSX within this window, a few pages at each resync, so that edits made to them in NSX are repaired within it (edits to microseg's sections and rules are found at the next resync).")
 	fs.DurationVar(&f.SyncDelay, "sync-delay", DefaultSyncDelay, "How long a change waits for more changes before the sync starts, so a burst (kubectl apply of many objects) makes one sync. 0: none.")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "Compute and log the NSX changes but write nothing to NSX; policies report Programmed=False, reason DryRun.")
 	f.bind(fs)
@@ -113,6 +116,7 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 		NSX:           nsx,
 		AnchorSection: f.AnchorSection,
 		ResyncPeriod:  f.ResyncPeriod,
+		VerifyWindow:  f.VerifyWindow,
 		SyncDelay:     delay,
 		DryRun:        f.DryRun,
 		Budget:        &f.Budget,

@@ -63,6 +63,10 @@ type Options struct {
 	// ResyncPeriod is how often NSX is compared with the policies when nothing changed (default
 	// 5m); it repairs edits made in NSX behind microseg's back.
 	ResyncPeriod time.Duration
+	// VerifyWindow bounds the time between two reads of each NSGroup and IP set microseg owns
+	// (default 1h): NSX gives no cheap signal that one changed, so they are re-read a few pages
+	// at every resync (nsxsync.Verify).
+	VerifyWindow time.Duration
 	// SyncDelay is how long the first change of a burst waits for the rest before the sync starts
 	// (default 1s); negative: no delay.
 	SyncDelay time.Duration
@@ -246,9 +250,9 @@ func NewManager(restConfig *rest.Config, mo ManagerOptions) (ctrl.Manager, error
 		// The process exits right after the manager stops, so the Lease can be handed over at
 		// once instead of after its expiry.
 		LeaderElectionReleaseOnCancel: true,
-		// Every pod of the cluster is cached; managed fields are most of a pod's size and
-		// nothing reads them.
-		Cache:      cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		// Every pod and namespace of the cluster is cached: they keep only what the operator
+		// reads (transform.go); everything loses its managed fields, which nothing reads.
+		Cache:      cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: cacheTransforms()},
 		Controller: config.Controller{SkipNameValidation: ptr.To(mo.SkipControllerNameValidation)},
 	})
 }

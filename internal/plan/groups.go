@@ -70,8 +70,11 @@ type groupPlanner struct {
 	claimed map[string]string // id of an owned group → the desired key that keeps it
 	creates []Step
 	updates []Step
-	// contentUpdates counts updates that change membership (they change DFW evaluation).
-	contentUpdates int
+	// contentUpdates counts updates that change membership (they change DFW evaluation);
+	// nsGroupContentUpdates those of NSGroups, and changedAddresses the entries the IPSet
+	// updates add or remove (addrguard.go).
+	contentUpdates, nsGroupContentUpdates int
+	changedAddresses                      []string
 	// created holds the keys created by this plan, with their depth, for the deletes of
 	// guard-only groups.
 	created map[string]int
@@ -123,6 +126,11 @@ func (gp *groupPlanner) plan(keys []string, depth map[string]int, reason string)
 		}
 		if keep.contentFP() != wantContent {
 			gp.contentUpdates++
+			if ips != nil {
+				gp.changedAddresses = append(gp.changedAddresses, symmetricDifference(keep.ipSet.IPAddresses, ips.IPAddresses)...)
+			} else {
+				gp.nsGroupContentUpdates++
+			}
 		}
 		step := Step{Op: OpUpdateGroup, Reason: "group content or tags differ from the model (edited in NSX)", Key: key, ID: keep.id,
 			GroupKind: g.Kind, Revision: keep.revision}

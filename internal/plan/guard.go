@@ -53,7 +53,9 @@ func (p *planner) evalWrites() int {
 // it is needed.
 func (p *planner) decideGuard() error {
 	total := p.evalWrites()
-	if total <= 1 {
+	if total <= 1 || !p.x.ownedBlockDenies() {
+		// One write is atomic; and a block that denies nothing cannot be the reason the old
+		// configuration denies a flow (docs/architecture.md, "The guard").
 		return nil
 	}
 	deny := 0
@@ -88,6 +90,11 @@ func (p *planner) decideGuard() error {
 				return nil
 			}
 			break
+		}
+	}
+	if p.opts.Guard == nil {
+		if g := p.addressGuard(total, deny); g != nil {
+			return p.planGuard(g)
 		}
 	}
 	var g *Guard

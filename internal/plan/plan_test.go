@@ -73,21 +73,51 @@ var threeSections = plantest.ThreeSections
 func TestCreateFromEmpty(t *testing.T) {
 	f := memnsx.New(testCluster)
 	p := converge(t, f, threeSections(), Options{})
+	// Nothing of microseg's is in NSX, so nothing of its denies anything: no guard is needed,
+	// however many writes the change takes (docs/architecture.md, "The guard").
+	want := []Op{OpCreateGroup, OpCreateGroup, OpCreateGroup, OpCreateSection, OpCreateSection, OpCreateSection}
+	if !slices.Equal(ops(p), want) || p.Guarded {
+		t.Fatalf("ops %v (guarded %v), want %v unguarded\n%s", ops(p), p.Guarded, want, dump(p))
+	}
+	if pos := p.Steps[3].Position; *pos != (Position{Op: InsertTop}) {
+		t.Fatalf("the first section goes at the top: %s", dump(p))
+	}
+	if pos := p.Steps[4].Position; pos.Op != InsertAfter || pos.Anchor != Placeholder(PlaceholderSection, "np-allow/b") {
+		t.Fatalf("each section goes after its predecessor: %s", dump(p))
+	}
+	if got := f.SectionNames(); got != "microseg np-allow/b, microseg np-allow/c, microseg np-isolate/x, Default Layer3 Section" {
+		t.Fatalf("DFW: %s", got)
+	}
+}
+
+// denyingBlock puts a microseg section with a DROP rule into f: a block that denies something,
+// so that a change of several writes needs a guard.
+func denyingBlock(t *testing.T, f *memnsx.NSX, opts Options) {
+	t.Helper()
+	converge(t, f, model([]ir.Section{section("old/deny", rule("old/deny/0", ir.ActionDrop, ir.DirectionIn, gC))}, gC), opts)
+}
+
+func TestGuardGoesFirstWhenTheOldBlockDenies(t *testing.T) {
+	f := memnsx.New(testCluster)
+	denyingBlock(t, f, Options{})
+	p := converge(t, f, threeSections(), Options{})
 	if !p.Guarded {
-		t.Fatal("three sections with rules are three evaluation changes: the plan must be guarded")
+		t.Fatalf("three sections with rules are three evaluation changes over a block that denies: the plan must be guarded\n%s", dump(p))
 	}
-	want := []Op{OpCreateGroup, OpCreateGroup, OpCreateGroup, OpCreateSection, OpCreateSection, OpCreateSection, OpCreateSection, OpDeleteSection}
-	if !slices.Equal(ops(p), want) {
-		t.Fatalf("ops %v, want %v\n%s", ops(p), want, dump(p))
+	var guard, first int
+	for i, s := range p.Steps {
+		switch {
+		case s.Guard && s.Op == OpCreateSection:
+			guard = i
+		case s.Op == OpCreateSection && s.Key == "np-allow/b":
+			first = i
+		}
 	}
-	if pos := p.Steps[3].Position; !p.Steps[3].Guard || *pos != (Position{Op: InsertTop}) {
+	if pos := p.Steps[guard].Position; *pos != (Position{Op: InsertTop}) || first < guard {
 		t.Fatalf("guard goes first, at the top: %s", dump(p))
 	}
-	if pos := p.Steps[4].Position; pos.Op != InsertAfter || pos.Anchor != Placeholder(PlaceholderSection, p.Steps[3].Key) {
+	if pos := p.Steps[first].Position; pos.Op != InsertAfter || pos.Anchor != Placeholder(PlaceholderSection, p.Steps[guard].Key) {
 		t.Fatalf("the first section goes below the guard: %s", dump(p))
-	}
-	if pos := p.Steps[5].Position; pos.Op != InsertAfter || pos.Anchor != Placeholder(PlaceholderSection, "np-allow/b") {
-		t.Fatalf("each section goes after its predecessor: %s", dump(p))
 	}
 	if got := f.SectionNames(); got != "microseg np-allow/b, microseg np-allow/c, microseg np-isolate/x, Default Layer3 Section" {
 		t.Fatalf("DFW: %s", got)
@@ -147,6 +177,7 @@ func TestClusterIDChecks(t *testing.T) {
 
 func TestPlannerBuildsTheGuard(t *testing.T) {
 	f := memnsx.New(testCluster)
+	denyingBlock(t, f, Options{})
 	// No guard in the options: the planner builds the production one (GuardFor) for the limits.
 	for _, tc := range []struct {
 		limits   ir.Limits
@@ -217,8 +248,14 @@ func bigSection(key string, n int, mutate func(i int, r *ir.Rule)) ir.Section {
 
 func TestOneRuleChangedInBigSectionIsRuleLevel(t *testing.T) {
 	f := memnsx.New(testCluster)
-	converge(t, f, model([]ir.Section{bigSection("big", 900, nil)}, gB), Options{})
+	isolate := func(i int, r *ir.Rule) { // the last rule denies, so several writes need a guard
+		if i == 899 {
+			r.Action = ir.ActionDrop
+		}
+	}
+	converge(t, f, model([]ir.Section{bigSection("big", 900, isolate)}, gB), Options{})
 	changed := model([]ir.Section{bigSection("big", 900, func(i int, r *ir.Rule) {
+		isolate(i, r)
 		if i == 450 {
 			r.Services[0].DestinationPorts = []string{"443"}
 		}
@@ -231,6 +268,7 @@ func TestOneRuleChangedInBigSectionIsRuleLevel(t *testing.T) {
 	// Three more rules change (and 450 changes back): rule-level plus a guard is still far cheaper
 	// than a 900-rule rewrite.
 	changed3 := model([]ir.Section{bigSection("big", 900, func(i int, r *ir.Rule) {
+		isolate(i, r)
 		if i%300 == 1 {
 			r.Action = ir.ActionDrop
 		}
@@ -596,6 +634,7 @@ func TestGuardOfSeveralSections(t *testing.T) {
 	m := model([]ir.Section{bigSection("one", 800, drop), bigSection("two", 800, drop)}, gB)
 	f := memnsx.New(testCluster)
 	anchor := f.AddForeignSection(0, "anchor")
+	denyingBlock(t, f, Options{AnchorSectionID: anchor})
 	p := converge(t, f, m, Options{AnchorSectionID: anchor})
 	var guard []Step
 	for _, s := range p.Steps {

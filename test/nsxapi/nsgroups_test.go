@@ -1,6 +1,7 @@
 package nsxapi_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -299,4 +300,33 @@ func TestNSGroupExpressionLimits(t *testing.T) {
 	if groups := try(h.c.ListNSGroups(ctx, nsxclient.ListNSGroupsOptions{})).must(t); len(groups) != 0 {
 		t.Errorf("%d refused groups were created", len(groups))
 	}
+}
+
+// TestListPagesOneAtATime reads the NSGroup and IPSet lists a page at a time, as the rolling
+// verification does: result_count on the first page only, a cursor until the last page, and a
+// cursor NSX does not know refused with a 400 (the verification then starts the list again).
+func TestListPagesOneAtATime(t *testing.T) {
+	eachAuthMode(t, func(t *testing.T, h *harness) {
+		ctx := t.Context()
+		for i := range 57 {
+			try(h.c.CreateNSGroup(ctx, namedGroup(fmt.Sprintf("group-%02d", i)))).must(t)
+		}
+		first := try(h.c.ListNSGroupsPage(ctx, nsxclient.ListNSGroupsOptions{}, "")).must(t)
+		if len(first.Results) != 50 || first.ResultCount != 57 || first.Next == "" {
+			t.Fatalf("first page: %d results, result_count %d, next %q", len(first.Results), first.ResultCount, first.Next)
+		}
+		last := try(h.c.ListNSGroupsPage(ctx, nsxclient.ListNSGroupsOptions{}, first.Next)).must(t)
+		if len(last.Results) != 7 || last.Next != "" || last.ResultCount != 0 {
+			t.Fatalf("last page: %d results, result_count %d, next %q", len(last.Results), last.ResultCount, last.Next)
+		}
+		var apiErr *nsxclient.APIError
+		if _, err := h.c.ListNSGroupsPage(ctx, nsxclient.ListNSGroupsOptions{}, "no-such-cursor"); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
+			t.Fatalf("an unknown cursor: %v", err)
+		}
+		try(h.c.CreateIPSet(ctx, nsxclient.IPSet{ManagedResource: nsxclient.ManagedResource{DisplayName: "set"}, IPAddresses: []string{"10.0.0.1"}})).must(t)
+		sets := try(h.c.ListIPSetsPage(ctx, "")).must(t)
+		if len(sets.Results) != 1 || sets.ResultCount != 1 || sets.Next != "" {
+			t.Fatalf("IPSets: %+v", sets)
+		}
+	}, withSim(func(o *nsxsim.Options) { o.DefaultPageSize = 1000 }))
 }

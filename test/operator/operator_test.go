@@ -3,6 +3,7 @@ package operator_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,6 +18,7 @@ import (
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
 
@@ -194,6 +196,41 @@ var _ = Describe("the operator", Ordered, func() {
 		}).Should(Succeed())
 		Eventually(ctx, func() error { return checkTable(ctx, referenceTable) }).Should(Succeed())
 		Eventually(ctx, allCurrent).Should(Succeed())
+	})
+
+	It("repairs a group edited in NSX behind its back within the verification window", func(ctx context.Context) {
+		Eventually(ctx, allCurrent).Should(Succeed())
+		Eventually(ctx, func() error { return checkTable(ctx, referenceTable) }).Should(Succeed())
+		groups, err := admin.ListNSGroups(ctx, nsxclient.ListNSGroupsOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		var edited nsxclient.NSGroup
+		for _, g := range groups {
+			if ownership.Owned(g.Tags, clusterID) && len(g.MembershipCriteria) > 0 {
+				edited = g
+				break
+			}
+		}
+		Expect(edited.ID).NotTo(BeEmpty(), "microseg owns a tag group")
+		want := edited.MembershipCriteria
+
+		By("pointing the group's criteria at pods it must not select")
+		edited.MembershipCriteria = slices.Clone(want)
+		if c := &edited.MembershipCriteria[0]; len(c.Expressions) > 0 {
+			c.Expressions = slices.Clone(c.Expressions)
+			c.Expressions[len(c.Expressions)-1].Tag = "not-a-pod"
+		} else {
+			c.Tag = "not-a-pod"
+		}
+		_, err = admin.UpdateNSGroup(ctx, edited)
+		Expect(err).NotTo(HaveOccurred())
+		start := time.Now()
+		Eventually(ctx, func(g Gomega) {
+			cur, err := admin.GetNSGroup(ctx, edited.ID)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(cur.MembershipCriteria).To(Equal(want))
+		}).WithTimeout(verifyWindow + 10*resyncPeriod).Should(Succeed())
+		GinkgoWriter.Printf("group repaired %s after the edit (window %s, resync %s)\n", time.Since(start).Round(100*time.Millisecond), verifyWindow, resyncPeriod)
+		Eventually(ctx, func() error { return checkTable(ctx, referenceTable) }).Should(Succeed())
 	})
 
 	It("reports NSXUnavailable while NSX answers 503, and converges when NSX recovers", func(ctx context.Context) {

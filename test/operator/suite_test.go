@@ -41,6 +41,8 @@ const (
 	nsxPassword = "Operator-Test-Passw0rd"
 	// resyncPeriod is short so that drift repair and "nothing to do" resyncs happen in the test.
 	resyncPeriod = 3 * time.Second
+	// verifyWindow bounds the repair of groups edited in NSX (re-read a few pages every resync).
+	verifyWindow = 12 * time.Second
 )
 
 var (
@@ -164,6 +166,7 @@ func operatorOptions() operator.Options {
 			MaxRetryAfter: 100 * time.Millisecond, Timeout: 10 * time.Second,
 		},
 		ResyncPeriod:   resyncPeriod,
+		VerifyWindow:   verifyWindow,
 		SyncDelay:      200 * time.Millisecond,
 		RetryBaseDelay: 200 * time.Millisecond,
 		RetryMaxDelay:  time.Second,

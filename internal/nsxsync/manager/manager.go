@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/microseg/microseg/internal/apply"
 	"github.com/microseg/microseg/internal/ir"
@@ -23,9 +24,9 @@ const API = "manager"
 // Target is where the backend reads and writes: NSX over HTTP (apply.NSX) or the in-memory
 // Manager NSX of the tests (memnsx).
 type Target interface {
-	// ReadState reads what the planner needs (apply.ReadState's contract) and says how many
-	// calls it made.
-	ReadState(ctx context.Context, clusterID string) (plan.State, int64, error)
+	// ReadState reads what the planner needs (apply.ReadState's contract), as much of it from a
+	// realized-state cache as mode allows, and says how many calls it made.
+	ReadState(ctx context.Context, clusterID string, mode nsxsync.ReadMode) (plan.State, int64, error)
 	// ApplyPlan executes a plan (apply.Apply's contract) on the objects of clusterID.
 	ApplyPlan(ctx context.Context, p *plan.Plan, clusterID string) (apply.Result, error)
 }
@@ -43,10 +44,16 @@ type Config struct {
 	Cost plan.CostModel
 	// Guard replaces the planner's guard construction (plan.Options.Guard): tests only.
 	Guard func(desired *ir.Model) *plan.Guard
+	// Verify paces the rolling verification of NSGroups and IP sets (Over's cache): each is
+	// re-read within Verify.Window; Verify.Period is the resync period.
+	Verify nsxsync.Verify
+	// Now is the clock of the verification (nil: time.Now); benchmarks advance their own.
+	Now func() time.Time
 }
 
-// Backend is the Manager API backend. It keeps no state between calls, so one value may serve
-// every sync.
+// Backend is the Manager API backend. The realized-state cache, when its Target has one (Over's
+// does), lives from one sync to the next: one Backend serves every sync of one process, one at
+// a time.
 type Backend struct {
 	nsx Target
 	cfg Config
@@ -62,17 +69,18 @@ func New(nsx Target, cfg Config) (*Backend, error) {
 	return &Backend{nsx: nsx, cfg: cfg}, nil
 }
 
-// Over returns the backend for an NSX Manager reached with client.
+// Over returns the backend for an NSX Manager reached with client, with a realized-state cache
+// (apply.Cache): the first read is full, and later ones read what the mode allows.
 func Over(client *nsxclient.Client, cfg Config) (*Backend, error) {
-	return New(apply.NSX{Client: client}, cfg)
+	return New(apply.NSX{Client: client, Cache: apply.NewCache(cfg.Verify, cfg.Now)}, cfg)
 }
 
 // API is "manager".
 func (b *Backend) API() string { return API }
 
-// Read reads the whole state: this backend has no cache, so both modes read everything.
-func (b *Backend) Read(ctx context.Context, _ nsxsync.ReadMode) (nsxsync.State, error) {
-	st, calls, err := b.nsx.ReadState(ctx, b.cfg.ClusterID)
+// Read reads the state in the given mode (see nsxsync.ReadMode and apply.Cache).
+func (b *Backend) Read(ctx context.Context, mode nsxsync.ReadMode) (nsxsync.State, error) {
+	st, calls, err := b.nsx.ReadState(ctx, b.cfg.ClusterID, mode)
 	s := &State{State: st, ClusterID: b.cfg.ClusterID, calls: calls}
 	if err != nil {
 		return s, err

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/microseg/microseg/internal/apply"
+	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/nsxsync/manager"
 	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/internal/plan"
@@ -106,8 +107,9 @@ func (f *NSX) State() plan.State {
 }
 
 // ReadState is manager.Target's read: State, counted as one call per list and per owned
-// section's rules, as apply.ReadState counts them.
-func (f *NSX) ReadState(_ context.Context, clusterID string) (plan.State, int64, error) {
+// section's rules, as apply.ReadState counts them. memnsx has no cache: every mode reads
+// everything.
+func (f *NSX) ReadState(_ context.Context, clusterID string, _ nsxsync.ReadMode) (plan.State, int64, error) {
 	if clusterID != f.ClusterID {
 		return plan.State{}, 0, fmt.Errorf("memnsx: holds cluster %q, asked for %q", f.ClusterID, clusterID)
 	}

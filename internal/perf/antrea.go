@@ -1,0 +1,138 @@
+package perf
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/compile/compiletest"
+	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/nsxsync/memnsx"
+	"github.com/microseg/microseg/internal/plan"
+)
+
+// EventKind names a Kubernetes change.
+type EventKind string
+
+// Event kinds.
+const (
+	// EventInitial is the first compile of a world.
+	EventInitial              EventKind = "Initial"
+	EventPodAdded             EventKind = "PodAdded"
+	EventPodUpdated           EventKind = "PodUpdated"
+	EventNetworkPolicyUpdated EventKind = "NetworkPolicyUpdated"
+	EventClusterPolicyUpdated EventKind = "ClusterSecurityPolicyUpdated"
+)
+
+// Event is one Kubernetes change: its kind and the object as it is after the change.
+type Event struct {
+	Kind                  EventKind
+	Pod                   *corev1.Pod
+	NetworkPolicy         *networkingv1.NetworkPolicy
+	ClusterSecurityPolicy *securityv1alpha1.ClusterSecurityPolicy
+}
+
+// Compiler turns the world after an event into its model. FullCompiler compiles the whole world
+// each time (what the operator does today); an incremental compiler keeps what it compiled and
+// uses the event, and must give the byte-identical model.
+type Compiler interface {
+	Compile(in compile.Input, ev Event) (*ir.Model, error)
+}
+
+// FullCompiler is compile.Compile.
+type FullCompiler struct{}
+
+// Compile compiles in from scratch.
+func (FullCompiler) Compile(in compile.Input, _ Event) (*ir.Model, error) { return compile.Compile(in) }
+
+// Realized is a world whose model NSX holds: the state the operator's cache has of it, against
+// which the next event is planned.
+type Realized struct {
+	World    compile.Input
+	Model    *ir.Model
+	State    plan.State
+	compiler Compiler
+	fp       [sha256.Size]byte
+}
+
+// Realize compiles the world with c and brings an in-memory NSX to its model.
+func Realize(c Compiler, w compile.Input) (*Realized, error) {
+	m, err := c.Compile(w, Event{Kind: EventInitial})
+	if err != nil {
+		return nil, err
+	}
+	nsx := memnsx.New(w.ClusterID)
+	p, err := plan.Compute(m, nsx.State(), plan.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := nsx.Execute(p); err != nil {
+		return nil, err
+	}
+	fp, _ := nsxsync.Fingerprint(m)
+	return &Realized{World: w, Model: m, State: nsx.State(), compiler: c, fp: fp}, nil
+}
+
+// EventToPlan is what the operator does from a Kubernetes change to the NSX plan: compile the
+// world after the change and, when the model differs from the realized one (the operator's
+// fingerprint shortcut), plan against what NSX holds. The plan is nil when nothing changed.
+func (r *Realized) EventToPlan(in compile.Input, ev Event) (*plan.Plan, error) {
+	m, err := r.compiler.Compile(in, ev)
+	if err != nil {
+		return nil, err
+	}
+	if fp, ok := nsxsync.Fingerprint(m); ok && fp == r.fp {
+		return nil, nil
+	}
+	return plan.Compute(m, r.State, plan.Options{})
+}
+
+// AntreaWorld is compiletest.AntreaWorld(namespaces) as compiler input.
+func AntreaWorld(namespaces int) compile.Input { return Input(compiletest.AntreaWorld(namespaces)) }
+
+// AntreaClusterPolicy is the ClusterSecurityPolicy the Antrea-world events add to the world (the
+// world has none) so that one can be edited: every namespace's pods may not reach the metadata
+// service on port (the edit changes the port).
+func AntreaClusterPolicy(port int32) securityv1alpha1.ClusterSecurityPolicy {
+	p := compiletest.CSP("deny-metadata", securityv1alpha1.TierSecurity, 10, compiletest.SubjectNamespaces(nil))
+	p.Spec.Egress = []securityv1alpha1.EgressRule{{Name: "metadata", Action: securityv1alpha1.ActionDeny,
+		To: []securityv1alpha1.Peer{compiletest.Networks("169.254.169.254/32")}, Ports: []securityv1alpha1.Port{compiletest.CSPPortNum("TCP", port)}}}
+	return p
+}
+
+// Antrea-world events, in namespace ns-00000.
+
+// AntreaPodAdded is a fifth pod labelled like pod1.
+func AntreaPodAdded(n int) corev1.Pod {
+	return compiletest.Pod("ns-00000", fmt.Sprintf("pod-new-%d", n), "app-1=scale-1", []string{fmt.Sprintf("10.250.%d.%d", n/250, n%250+1)})
+}
+
+// AntreaPodRelabelled is pod1 moved from app-1=scale-1 to app-2=scale-2 (from np-1's pods to
+// np-2's).
+func AntreaPodRelabelled(w compile.Input) corev1.Pod {
+	for _, p := range w.Pods {
+		if p.Namespace == "ns-00000" && p.Name == "pod1" {
+			p = *p.DeepCopy()
+			p.Labels = map[string]string{"app-2": "scale-2"}
+			return p
+		}
+	}
+	panic("perf: the Antrea world has no pod ns-00000/pod1")
+}
+
+// AntreaNetworkPolicyEdited is np-1 with its ingress limited to TCP port.
+func AntreaNetworkPolicyEdited(w compile.Input, port int) networkingv1.NetworkPolicy {
+	for _, np := range w.NetworkPolicies {
+		if np.Namespace == "ns-00000" && np.Name == "np-1" {
+			np = *np.DeepCopy()
+			np.Spec.Ingress[0].Ports = []networkingv1.NetworkPolicyPort{compiletest.NPPort("TCP", port)}
+			return np
+		}
+	}
+	panic("perf: the Antrea world has no NetworkPolicy ns-00000/np-1")
+}
