@@ -38,7 +38,7 @@ type Flags struct {
 	SyncDelay             time.Duration
 	DryRun                bool
 	APIFlags
-	Budget                budget.Budget
+	Budget budget.Budget
 
 	LeaderElect             bool
 	LeaderElectionNamespace string
