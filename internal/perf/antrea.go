@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 
@@ -12,8 +13,8 @@ import (
 	"github.com/microseg/microseg/internal/compile/compiletest"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/nsxsync/manager"
 	"github.com/microseg/microseg/internal/nsxsync/memnsx"
-	"github.com/microseg/microseg/internal/plan"
 )
 
 // EventKind names a Kubernetes change.
@@ -55,7 +56,8 @@ func (FullCompiler) Compile(in compile.Input, _ Event) (*ir.Model, error) { retu
 type Realized struct {
 	World    compile.Input
 	Model    *ir.Model
-	State    plan.State
+	State    nsxsync.State
+	backend  nsxsync.Backend
 	compiler Compiler
 	fp       [sha256.Size]byte
 }
@@ -66,22 +68,26 @@ func Realize(c Compiler, w compile.Input) (*Realized, error) {
 	if err != nil {
 		return nil, err
 	}
-	nsx := memnsx.New(w.ClusterID)
-	p, err := plan.Compute(m, nsx.State(), plan.Options{})
+	backend, err := memnsx.New(w.ClusterID).Backend(manager.Config{})
 	if err != nil {
 		return nil, err
 	}
-	if err := nsx.Execute(p); err != nil {
+	ctx := context.Background()
+	if _, err := nsxsync.Sync(ctx, backend, m, nsxsync.Options{}); err != nil {
+		return nil, err
+	}
+	st, err := backend.Read(ctx, nsxsync.ReadFull)
+	if err != nil {
 		return nil, err
 	}
 	fp, _ := nsxsync.Fingerprint(m)
-	return &Realized{World: w, Model: m, State: nsx.State(), compiler: c, fp: fp}, nil
+	return &Realized{World: w, Model: m, State: st, backend: backend, compiler: c, fp: fp}, nil
 }
 
 // EventToPlan is what the operator does from a Kubernetes change to the NSX plan: compile the
 // world after the change and, when the model differs from the realized one (the operator's
 // fingerprint shortcut), plan against what NSX holds. The plan is nil when nothing changed.
-func (r *Realized) EventToPlan(in compile.Input, ev Event) (*plan.Plan, error) {
+func (r *Realized) EventToPlan(in compile.Input, ev Event) (nsxsync.Plan, error) {
 	m, err := r.compiler.Compile(in, ev)
 	if err != nil {
 		return nil, err
@@ -89,7 +95,7 @@ func (r *Realized) EventToPlan(in compile.Input, ev Event) (*plan.Plan, error) {
 	if fp, ok := nsxsync.Fingerprint(m); ok && fp == r.fp {
 		return nil, nil
 	}
-	return plan.Compute(m, r.State, plan.Options{})
+	return r.backend.Plan(m, r.State)
 }
 
 // AntreaWorld is compiletest.AntreaWorld(namespaces) as compiler input.

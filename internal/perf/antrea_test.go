@@ -73,7 +73,7 @@ func benchmarkAntreaWorld(b *testing.B, c Compiler, namespaces int) {
 				}
 				peak = max(peak, p.Stop())
 				if pl != nil {
-					steps = len(pl.Steps)
+					steps = pl.Summary().Steps
 				}
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
