@@ -459,7 +459,7 @@ func TestInvariantHoldsFromABlockThatDeniesNothing(t *testing.T) {
 	if len(v) > 0 {
 		t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
 	}
-	if c := plans[1]; c[plan.OpDeleteSection] != 0 || c[plan.OpCreateSection]+c[plan.OpUpdateSectionRules] < 2 {
+	if c := plans[1]; c[plan.OpDeleteSection] != 0 || c[plan.OpCreateSection]+c[plan.OpUpdateSectionRules]+c[plan.OpCreateRule] < 2 {
 		t.Fatalf("allows → m2 takes several writes and no guard: %v", c)
 	}
 	if c := plans[2]; c[plan.OpDeleteSection] == 0 {
