@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/microseg/microseg/internal/compile"
@@ -40,8 +41,9 @@ type Realized struct {
 }
 
 type podPort struct {
-	id    string
-	addrs []string
+	id          string
+	addrs       []string
+	fingerprint string
 }
 
 // Run compiles the world and applies it to a fresh in-process NSX simulator holding one NCP-style
@@ -83,34 +85,52 @@ func Run(ctx context.Context, w World, opts Options) (*Realized, error) {
 }
 
 func (r *Realized) createPorts(ctx context.Context, w World, clusterID string) error {
-	cfg := ncpemu.Config{ClusterName: clusterID}
 	for _, p := range sortedPods(w.Pods) {
-		if p.Spec.HostNetwork {
-			continue // shares the node's address; NCP gives it no port
-		}
-		addrs, err := podAddrs(p)
-		if err != nil {
+		body, ok, err := portBody(p, clusterID)
+		if err != nil || !ok {
 			return err
 		}
-		if len(addrs) == 0 {
-			continue
+		if err := r.createPort(ctx, PodRef{p.Namespace, p.Name}, body); err != nil {
+			return err
 		}
-		if p.UID == "" {
-			// Hand-written manifests carry no UID; NCP attaches a port by the pod's UID, so use the
-			// one-per-pod stand-in the API server's uniqueness gives (namespace/name).
-			withUID := *p
-			withUID.UID = types.UID(p.Namespace + "/" + p.Name)
-			p = &withUID
-		}
-		port, err := r.client.CreateLogicalPort(ctx, ncpemu.PortForPod(cfg, p, addrs))
-		if err != nil {
-			return fmt.Errorf("creating the logical port of pod %s/%s: %w", p.Namespace, p.Name, err)
-		}
-		pp := podPort{id: port.ID}
-		for _, a := range addrs {
-			pp.addrs = append(pp.addrs, a.String())
-		}
-		r.ports[PodRef{p.Namespace, p.Name}] = pp
 	}
 	return nil
+}
+
+// portBody is the logical port NCP gives a pod; ok is false for a pod without one (host network,
+// no address).
+func portBody(p *corev1.Pod, clusterID string) (nsxclient.LogicalPort, bool, error) {
+	if p.Spec.HostNetwork {
+		return nsxclient.LogicalPort{}, false, nil // shares the node's address; NCP gives it no port
+	}
+	addrs, err := podAddrs(p)
+	if err != nil || len(addrs) == 0 {
+		return nsxclient.LogicalPort{}, false, err
+	}
+	if p.UID == "" {
+		// Hand-written manifests carry no UID; NCP attaches a port by the pod's UID, so use the
+		// one-per-pod stand-in the API server's uniqueness gives (namespace/name).
+		withUID := *p
+		withUID.UID = types.UID(p.Namespace + "/" + p.Name)
+		p = &withUID
+	}
+	return ncpemu.PortForPod(ncpemu.Config{ClusterName: clusterID}, p, addrs), true, nil
+}
+
+func (r *Realized) createPort(ctx context.Context, ref PodRef, body nsxclient.LogicalPort) error {
+	port, err := r.client.CreateLogicalPort(ctx, body)
+	if err != nil {
+		return fmt.Errorf("creating the logical port of pod %s: %w", ref, err)
+	}
+	pp := podPort{id: port.ID, fingerprint: portFingerprint(body)}
+	for _, a := range body.AddressBindings {
+		pp.addrs = append(pp.addrs, a.IPAddress)
+	}
+	r.ports[ref] = pp
+	return nil
+}
+
+// portFingerprint is what NCP keeps up to date on a pod's port: its tags and addresses.
+func portFingerprint(p nsxclient.LogicalPort) string {
+	return fmt.Sprint(p.Tags, p.AddressBindings)
 }
