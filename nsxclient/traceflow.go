@@ -105,9 +105,11 @@ func (c *Client) RunTraceflow(ctx context.Context, req TraceflowRequest, interva
 		return nil, err
 	}
 	return follow(ctx, tf, interval, traceflowRound{
-		status:       func(ctx context.Context) (*Traceflow, error) { return c.GetTraceflow(ctx, tf.ID) },
-		observations: func(ctx context.Context) ([]TraceflowObservation, error) { return c.ListTraceflowObservations(ctx, tf.ID) },
-		remove:       func(ctx context.Context) error { return c.DeleteTraceflow(ctx, tf.ID) },
+		status: func(ctx context.Context) (*Traceflow, error) { return c.GetTraceflow(ctx, tf.ID) },
+		observations: func(ctx context.Context) ([]TraceflowObservation, error) {
+			return c.ListTraceflowObservations(ctx, tf.ID)
+		},
+		remove: func(ctx context.Context) error { return c.DeleteTraceflow(ctx, tf.ID) },
 	})
 }
 

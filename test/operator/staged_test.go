@@ -129,6 +129,6 @@ var _ = Describe("a Staged ClusterSecurityPolicy", Ordered, func() {
 		for _, src := range []string{"sx/client-1", "sx/client-2"} {
 			Expect(allowed(ctx, src, "sy/server")).To(BeFalse(), "%s → sy/server once enforced", src)
 		}
-		Expect(firewallWrites() - writes).To(Equal(int64(1)), "enforcing a staged policy without Pass rules is one NSX write")
+		Expect(firewallWrites()-writes).To(Equal(int64(1)), "enforcing a staged policy without Pass rules is one NSX write")
 	})
 })

@@ -13,7 +13,9 @@ var observationTypes = []string{"TraceflowObservationForwarded", "TraceflowObser
 var componentTypes = []string{"PHYSICAL", "LR", "LS", "DFW", "BRIDGE", "EDGE_TUNNEL", "EDGE_HOSTSWITCH", "FW_BRIDGE",
 	"LOAD_BALANCER", "NAT", "IPSEC", "SERVICE_INSERTION", "VMC", "EDGE_FW", "UNKNOWN"}
 
-func l4Port() schema { return schema{"type": "integer", "format": "int64", "minimum": 0, "maximum": 65535} }
+func l4Port() schema {
+	return schema{"type": "integer", "format": "int64", "minimum": 0, "maximum": 65535}
+}
 
 func intRange(lo, hi int64) schema {
 	return schema{"type": "integer", "format": "int64", "minimum": lo, "maximum": hi}
