@@ -14,6 +14,7 @@ import (
 const (
 	OutputTable = "table"
 	OutputJSON  = "json"
+	OutputHTML  = "html"
 )
 
 // DefaultMatrixMaxPods is the largest number of pods shown as a matrix; above it the table output
@@ -40,6 +41,19 @@ type Options struct {
 	ASCII bool
 	// MatrixMaxPods overrides DefaultMatrixMaxPods when positive.
 	MatrixMaxPods int
+	// GroupBy aggregates pods by namespace and the value of this label (matrix: "app"); empty
+	// shows every pod.
+	GroupBy string
+	// Source names where the world came from, for messages; empty means the manifests.
+	Source string
+}
+
+// worldName is what the world came from, for messages.
+func (o Options) worldName() string {
+	if o.Source != "" {
+		return o.Source + " has"
+	}
+	return "the manifests hold"
 }
 
 // listFlag is a repeatable flag whose values may also be comma-separated (-f a.yaml,b.yaml).
@@ -110,8 +124,8 @@ func (o Options) validate() error {
 	switch {
 	case len(o.Paths) == 0:
 		return inputErrorf("no manifests: pass -f FILE_OR_DIR (repeatable, or comma-separated)")
-	case o.Output != OutputTable && o.Output != OutputJSON:
-		return inputErrorf("-o %q: the output formats are %s and %s", o.Output, OutputTable, OutputJSON)
+	case o.Output != OutputTable && o.Output != OutputJSON && o.Output != OutputHTML:
+		return inputErrorf("-o %q: the output formats are %s, %s and %s", o.Output, OutputTable, OutputJSON, OutputHTML)
 	case !slices.Contains([]int{0, 4, 6}, o.Family):
 		return inputErrorf("--family %d: use 4 or 6 (or leave it out to probe IPv4 where both pods have it)", o.Family)
 	case o.ClusterID == "":
@@ -143,7 +157,8 @@ Flags:
                         container ports number them), plus 80/TCP
   -o, --output FORMAT   table (default): a matrix per port, or a list of allowed connections
                         above 40 pods; json: JSON Lines, one object per probe (see
-                        docs/simulate.md)
+                        docs/simulate.md); html: one self-contained page with the tier
+                        ladder and the reachability heat map (hover a cell for the rules)
       --from FILTER     only these source pods; repeatable (a pod matching any is kept)
       --to FILTER       only these destination pods; repeatable
                         FILTER is NAMESPACE, NAMESPACE/NAME-PREFIX, */NAME-PREFIX, or a pod label
@@ -162,6 +177,9 @@ Examples:
 
   # Who can reach the database pods, and which rule decided, as JSON
   kubectl microseg simulate -f cluster/ --to app=db -o json | jq 'select(.allowed)'
+
+  # A picture to open in a browser
+  kubectl microseg simulate -f config/samples/ -o html > reachability.html
 
 Warnings (what NSX cannot express exactly) and notes go to stderr.
 Exit codes: 0 success, 1 a flag, path or manifest needs fixing, 2 internal error (a bug),

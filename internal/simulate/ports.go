@@ -19,3 +19,6 @@ func ParsePorts(values []string) ([]Port, error) { return ports.Parse(values) }
 func DefaultPorts(w pipeline.World) []Port {
 	return ports.Named(w.NetworkPolicies, w.ClusterSecurityPolicies, w.Pods)
 }
+
+// Compare orders ports by number, then protocol (internal/ports).
+func Compare(a, b Port) int { return ports.Compare(a, b) }
