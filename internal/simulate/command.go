@@ -36,7 +36,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitCode(err)
 	}
-	writeDiagnostics(stderr, res)
+	WriteDiagnostics(stderr, res)
 	if err := Write(stdout, res, opts, "kubectl microseg simulate -f "+strings.Join(opts.Paths, " -f ")); err != nil {
 		fmt.Fprintf(stderr, "kubectl-microseg simulate: writing the output: %v\n", err)
 		return ExitCode(err)
@@ -60,9 +60,9 @@ func Write(w io.Writer, res *Result, opts Options, title string) error {
 	return WriteTable(w, res, opts)
 }
 
-// writeDiagnostics prints the compiler's warnings and the run's notes, one per line, with a
+// WriteDiagnostics prints the compiler's warnings and the run's notes, one per line, with a
 // prefix that grep can select.
-func writeDiagnostics(w io.Writer, res *Result) {
+func WriteDiagnostics(w io.Writer, res *Result) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", formatWarning(warn))
 	}

@@ -85,13 +85,29 @@ func (l listFlag) Set(v string) error {
 // ParseArgs reads the arguments after "simulate". It returns flag.ErrHelp for -h/--help (print
 // Usage and exit 0) and an input error for anything the user has to fix.
 func ParseArgs(args []string) (Options, error) {
-	opts := Options{Output: OutputTable, ClusterID: pipeline.DefaultClusterID}
-	var ports []string
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, and Usage is ours
+	var paths []string
 	for _, name := range []string{"f", "filename"} {
-		fs.Var(listFlag{values: &opts.Paths, split: true}, name, "")
+		fs.Var(listFlag{values: &paths, split: true}, name, "")
 	}
+	opts, err := ParseProbeFlags(fs, args)
+	opts.Paths = paths
+	if err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, inputErrorf("unexpected argument %q: pass manifests with -f (flags go before other arguments)", fs.Arg(0))
+	}
+	return opts, opts.validate()
+}
+
+// ParseProbeFlags registers the flags that say what to probe and how to print it (--ports, -o,
+// --from, --to, --family, --ascii, --cluster-id), which simulate, matrix and diff share, on fs,
+// parses args and returns the options. Remaining arguments are left in fs.Args().
+func ParseProbeFlags(fs *flag.FlagSet, args []string) (Options, error) {
+	opts := Options{Output: OutputTable, ClusterID: pipeline.DefaultClusterID}
+	var ports []string
 	fs.Var(listFlag{values: &ports, split: true}, "ports", "")
 	for _, name := range []string{"o", "output"} {
 		fs.StringVar(&opts.Output, name, OutputTable, "")
@@ -108,22 +124,25 @@ func ParseArgs(args []string) (Options, error) {
 		}
 		return opts, inputErrorf("%w", err)
 	}
-	if fs.NArg() > 0 {
-		return opts, inputErrorf("unexpected argument %q: pass manifests with -f (flags go before other arguments)", fs.Arg(0))
-	}
 	var err error
 	if opts.Ports, err = ParsePorts(ports); err != nil {
 		return opts, inputError{err}
 	}
-	return opts, opts.validate()
+	return opts, nil
 }
 
 // validate checks what ParseArgs cannot express in flag types; Simulate calls it too, for
 // Options built in code.
 func (o Options) validate() error {
-	switch {
-	case len(o.Paths) == 0:
+	if len(o.Paths) == 0 && o.Source == "" {
 		return inputErrorf("no manifests: pass -f FILE_OR_DIR (repeatable, or comma-separated)")
+	}
+	return o.ValidateProbe()
+}
+
+// ValidateProbe checks the probe flags (ParseProbeFlags) that flag types cannot express.
+func (o Options) ValidateProbe() error {
+	switch {
 	case o.Output != OutputTable && o.Output != OutputJSON && o.Output != OutputHTML:
 		return inputErrorf("-o %q: the output formats are %s, %s and %s", o.Output, OutputTable, OutputJSON, OutputHTML)
 	case !slices.Contains([]int{0, 4, 6}, o.Family):
