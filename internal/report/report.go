@@ -25,8 +25,8 @@ import (
 type Page struct {
 	// Title and Summary head the page; Kind is simulate, matrix or diff.
 	Title, Summary, Kind string
-	Tiers              []Tier
-	Heat               Heat
+	Tiers                []Tier
+	Heat                 Heat
 	// Notes are shown under the heat map (what was left out, warnings).
 	Notes []string
 }
@@ -50,7 +50,7 @@ type Policy struct {
 type Heat struct {
 	// Rows are sources, Columns destinations (pods or groups).
 	Rows, Columns, Ports []string
-	Cells            []Cell
+	Cells                []Cell
 }
 
 // Cell is one source, destination and port.
