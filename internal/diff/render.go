@@ -115,10 +115,13 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	for _, l := range r.nsxLines() {
 		fmt.Fprintf(b, "- %s\n", md(l))
 	}
-	for title, lines := range map[string][]string{"Staged policies": r.stagedLines(), "Warnings": r.Warnings} {
-		if len(lines) > 0 {
-			fmt.Fprintf(b, "\n**%s**\n", title)
-			for _, l := range lines {
+	for _, part := range []struct {
+		title string
+		lines []string
+	}{{"Staged policies", r.stagedLines()}, {"Warnings", r.Warnings}} {
+		if len(part.lines) > 0 {
+			fmt.Fprintf(b, "\n**%s**\n", part.title)
+			for _, l := range part.lines {
 				fmt.Fprintf(b, "- %s\n", md(l))
 			}
 		}
