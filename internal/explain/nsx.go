@@ -39,11 +39,15 @@ func (x *explainer) nsxRule(d evaluate.Decision) NSXRule {
 	if x.nsxIDs != nil {
 		sid, okS := x.nsxIDs.owned.Section(d.Section.Key)
 		rid, okR := x.nsxIDs.owned.Rule(d.Rule.Key)
-		if okS && okR {
+		switch {
+		case okS && okR:
 			r.SectionID, r.RuleID, r.IDsFrom = sid, rid, "NSX"
-			return r
+		case okS:
+			r.SectionID = sid
+			r.IDsFrom = "NSX, which lacks this rule: it was changed behind microseg's back, or the operator has not synced since the last change (it repairs NSX at its next sync)"
+		default:
+			r.IDsFrom = "not in NSX: the operator has not programmed this section (is it running, and with this --cluster-id?)"
 		}
-		r.IDsFrom = "not in NSX yet: the operator has not programmed this rule (is it running, and with this --cluster-id?)"
 		return r
 	}
 	o := d.Rule.Origin.Object

@@ -134,3 +134,7 @@ func (r *Realized) createPort(ctx context.Context, ref PodRef, body nsxclient.Lo
 func portFingerprint(p nsxclient.LogicalPort) string {
 	return fmt.Sprint(p.Tags, p.AddressBindings)
 }
+
+// NSXClient is a client of the simulator the world is realized in (reads and Traceflow, for the
+// CLI's tests).
+func (r *Realized) NSXClient() *nsxclient.Client { return r.client }
