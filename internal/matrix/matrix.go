@@ -12,6 +12,8 @@ import (
 	"io"
 	"strings"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/microseg/microseg/internal/live"
 	"github.com/microseg/microseg/internal/simulate"
 )
@@ -72,15 +74,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kubectl-microseg matrix: %v\n", err)
 		return simulate.ExitInput
 	}
-	snap, err := live.Read(ctx, c)
-	if err != nil {
-		fmt.Fprintf(stderr, "kubectl-microseg matrix: reading the cluster: %v\n", err)
-		return simulate.ExitInput
-	}
-	for _, m := range snap.Missing {
-		fmt.Fprintf(stderr, "could not read: %s\n", m)
-	}
-	res, err := simulate.SimulateWorld(ctx, snap.World, nil, opts)
+	res, err := Run(ctx, c, opts, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "kubectl-microseg matrix: %v\n", err)
 		return simulate.ExitCode(err)
@@ -95,4 +89,17 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return simulate.ExitCode(err)
 	}
 	return simulate.ExitOK
+}
+
+// Run reads the cluster and simulates it grouped by opts.GroupBy; what it could not read goes to
+// stderr.
+func Run(ctx context.Context, c client.Reader, opts simulate.Options, stderr io.Writer) (*simulate.Result, error) {
+	snap, err := live.Read(ctx, c)
+	if err != nil {
+		return nil, simulate.InputErrorf("reading the cluster: %w", err)
+	}
+	for _, m := range snap.Missing {
+		fmt.Fprintf(stderr, "could not read: %s\n", m)
+	}
+	return simulate.SimulateWorld(ctx, snap.World, nil, opts)
 }
