@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"go4.org/netipx"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/microseg/microseg/internal/ir"
@@ -107,6 +108,8 @@ type Flow struct {
 	// Protocol is TCP, UDP or SCTP.
 	Protocol string
 	Port     int
+	// srcPod and dstPod are the pods owning Src and Dst, plus one (0: look them up).
+	srcPod, dstPod int
 }
 
 // Evaluator answers for one model and one set of pods. It fills caches as it goes and is not safe
@@ -120,20 +123,22 @@ type Evaluator struct {
 	tags   [][]ncptags.Tag
 	byNS   map[string][]int // lower-cased namespace → pods
 	groups map[string]*ir.Group
-	// members caches each port group's member pods; addrs each IPSet's entries.
-	members map[string][]bool
-	addrs   map[string][]netip.Prefix
-	// rulesAt caches, per pod and direction, the rules applied to the pod, in order.
-	rulesAt [2]map[int][]ruleAt
+	// members caches each port group's member pods; ipsets each IPSet's addresses.
+	members map[string]*podSet
+	ipsets  map[string]*netipx.IPSet
+	// rulesAt lists, per pod and direction (0 in, 1 out), the rules applied to the pod in
+	// evaluation order; built at the first evaluation, shared with WithEnabled's evaluators.
+	rulesAt *[2][][]ruleAt
 }
 
-type ruleAt struct{ section, rule int }
+// ruleAt is a rule at a pod's port, compiled for evaluation (compiled.go).
+type ruleAt = *crule
 
 // New returns an evaluator of the model over the pods.
 func New(m *ir.Model, pods []Pod, opts Options) *Evaluator {
 	e := &Evaluator{model: m, opts: opts, pods: pods, byRef: map[string]int{}, byAddr: map[netip.Addr]int{},
-		byNS: map[string][]int{}, groups: map[string]*ir.Group{}, members: map[string][]bool{}, addrs: map[string][]netip.Prefix{},
-		rulesAt: [2]map[int][]ruleAt{{}, {}}}
+		byNS: map[string][]int{}, groups: map[string]*ir.Group{}, members: map[string]*podSet{}, ipsets: map[string]*netipx.IPSet{},
+		rulesAt: &[2][][]ruleAt{}}
 	for i, p := range pods {
 		e.byRef[p.Ref()] = i
 		for _, a := range p.Addrs {
@@ -166,26 +171,46 @@ func (e *Evaluator) Connection(src, dst int, protocol string, port, family int) 
 	if !ok {
 		return Verdict{}, false
 	}
-	f := Flow{Src: s, Dst: d, Protocol: strings.ToUpper(protocol), Port: port}
+	f := Flow{Src: s, Dst: d, Protocol: strings.ToUpper(protocol), Port: port, srcPod: src + 1, dstPod: dst + 1}
 	v := Verdict{SrcAddr: s, DstAddr: d, Egress: e.Side(src, ir.DirectionOut, f), Ingress: e.Side(dst, ir.DirectionIn, f)}
 	v.Allowed = v.Egress.Allows() && v.Ingress.Allows()
 	return v, true
 }
 
+// WithEnabled is the evaluator with another Options.Enabled, sharing everything computed so far
+// (group members, the rules at each port): the cheap way to evaluate a Staged policy enforced.
+func (e *Evaluator) WithEnabled(enabled func(ir.Origin) bool) *Evaluator {
+	out := *e
+	out.opts.Enabled = enabled
+	return &out
+}
+
 // Side evaluates the rules of one direction applied to a pod's port: first match, in section
 // order.
 func (e *Evaluator) Side(pod int, dir ir.Direction, f Flow) Decision {
-	for _, at := range e.rulesOf(pod, dir) {
-		s := &e.model.Sections[at.section]
-		r := &s.Rules[at.rule]
-		if r.Disabled && (e.opts.Enabled == nil || !e.opts.Enabled(r.Origin)) {
+	if f.srcPod == 0 {
+		f.srcPod = e.podOf(f.Src)
+	}
+	if f.dstPod == 0 {
+		f.dstPod = e.podOf(f.Dst)
+	}
+	for _, c := range e.rulesOf(pod, dir) {
+		if c.rule.Disabled && (e.opts.Enabled == nil || !e.opts.Enabled(c.rule.Origin)) {
 			continue
 		}
-		if e.matches(r, f) {
-			return Decision{Rule: r, Section: s}
+		if c.matches(f) {
+			return Decision{Rule: c.rule, Section: c.section}
 		}
 	}
 	return Decision{}
+}
+
+// podOf is the pod owning an address, plus one (0: none).
+func (e *Evaluator) podOf(a netip.Addr) int {
+	if i, ok := e.byAddr[a]; ok {
+		return i + 1
+	}
+	return -1
 }
 
 func pickAddrs(src, dst []netip.Addr, family int) (netip.Addr, netip.Addr, bool) {

@@ -11,125 +11,68 @@ import (
 	"github.com/microseg/microseg/internal/ncptags"
 )
 
-// rulesOf lists the rules of one direction whose applied_to holds the pod's port, in section
-// order (cached per pod).
+// podSet is a set of pods by index: a list to iterate and a bitmap to test.
+type podSet struct {
+	list []int32
+	bits []uint64
+}
+
+func newPodSet(n int) *podSet { return &podSet{bits: make([]uint64, (n+63)/64)} }
+
+func (s *podSet) add(i int) {
+	if !s.has(i) {
+		s.bits[i/64] |= 1 << (i % 64)
+		s.list = append(s.list, int32(i))
+	}
+}
+
+func (s *podSet) has(i int) bool { return s.bits[i/64]&(1<<(i%64)) != 0 }
+
+// rulesOf lists the rules of one direction whose applied_to holds the pod's port, in evaluation
+// order. The first call compiles every rule and inverts its applied_to into per-pod lists, once.
 func (e *Evaluator) rulesOf(pod int, dir ir.Direction) []ruleAt {
 	d := 0
 	if dir == ir.DirectionOut {
 		d = 1
 	}
-	if list, ok := e.rulesAt[d][pod]; ok {
-		return list
-	}
-	list := []ruleAt{}
-	for si := range e.model.Sections {
-		for ri := range e.model.Sections[si].Rules {
-			r := &e.model.Sections[si].Rules[ri]
-			if r.Direction != dir {
-				continue
-			}
-			for _, ref := range r.AppliedTo {
-				if ref.Group != "" && e.portMembers(ref.Group)[pod] {
-					list = append(list, ruleAt{si, ri})
-					break
+	if e.rulesAt[d] == nil {
+		*e.rulesAt = [2][][]ruleAt{make([][]ruleAt, len(e.pods)), make([][]ruleAt, len(e.pods))}
+		seen := make([]int, len(e.pods)) // the last rule (plus one) each pod got, against duplicates
+		n := 0
+		for si := range e.model.Sections {
+			for ri := range e.model.Sections[si].Rules {
+				n++
+				r := &e.model.Sections[si].Rules[ri]
+				rd := 0
+				if r.Direction == ir.DirectionOut {
+					rd = 1
+				}
+				c := e.compileRule(&e.model.Sections[si], r)
+				for _, ref := range r.AppliedTo {
+					if ref.Group == "" {
+						continue
+					}
+					for _, p := range e.portMembers(ref.Group).list {
+						if seen[p] != n {
+							seen[p] = n
+							e.rulesAt[rd][p] = append(e.rulesAt[rd][p], c)
+						}
+					}
 				}
 			}
 		}
 	}
-	e.rulesAt[d][pod] = list
-	return list
-}
-
-// matches reports whether a rule (applied to the side's port) matches the flow.
-func (e *Evaluator) matches(r *ir.Rule, f Flow) bool {
-	if (r.IPProtocol == ir.IPv4 && !f.Src.Is4()) || (r.IPProtocol == ir.IPv6 && f.Src.Is4()) {
-		return false
-	}
-	if !e.listMatches(r.Sources, r.SourcesExcluded, f.Src) || !e.listMatches(r.Destinations, r.DestinationsExcluded, f.Dst) {
-		return false
-	}
-	if len(r.Services) == 0 {
-		return true
-	}
-	for _, s := range r.Services {
-		if serviceMatches(s, f) {
-			return true
-		}
-	}
-	return false
-}
-
-// listMatches: an empty list is any address; Excluded negates a non-empty one.
-func (e *Evaluator) listMatches(refs []ir.Ref, excluded bool, a netip.Addr) bool {
-	if len(refs) == 0 {
-		return true
-	}
-	for _, ref := range refs {
-		if e.refContains(ref, a) {
-			return !excluded
-		}
-	}
-	return excluded
-}
-
-func (e *Evaluator) refContains(ref ir.Ref, a netip.Addr) bool {
-	switch {
-	case ref.CIDR != "":
-		p, err := parseEntry(ref.CIDR)
-		return err == nil && p.Contains(a)
-	case ref.NSXGroup != "":
-		for _, x := range e.opts.External[ref.NSXGroup] {
-			if x == a {
-				return true
-			}
-		}
-		return false
-	}
-	return e.groupContains(ref.Group, a, 0)
-}
-
-// groupContains: a group's addresses are its member ports' addresses, an IPSet's entries, and
-// for a nested group its members' and its external members' addresses.
-func (e *Evaluator) groupContains(key string, a netip.Addr, depth int) bool {
-	g, ok := e.groups[key]
-	if !ok || depth > 8 {
-		return false
-	}
-	switch g.Kind {
-	case ir.KindIPSet:
-		for _, p := range e.ipSet(key) {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	case ir.KindNestedGroup:
-		for _, m := range g.Members {
-			if e.groupContains(m, a, depth+1) {
-				return true
-			}
-		}
-		for _, n := range g.ExternalMembers {
-			for _, x := range e.opts.External[n] {
-				if x == a {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	pod, isPod := e.byAddr[a]
-	return isPod && e.portMembers(key)[pod]
+	return e.rulesAt[d][pod]
 }
 
 // portMembers are the pods whose port a group takes for a member: a TagGroup's criteria (ORed;
 // the tags of one criterion ANDed), a NestedGroup's member groups. Only pods of the namespace a
 // criterion names (ncp/project) are tried against it.
-func (e *Evaluator) portMembers(key string) []bool {
+func (e *Evaluator) portMembers(key string) *podSet {
 	if m, ok := e.members[key]; ok {
 		return m
 	}
-	out := make([]bool, len(e.pods))
+	out := newPodSet(len(e.pods))
 	e.members[key] = out // a cycle (never compiled) ends here
 	g, ok := e.groups[key]
 	if !ok {
@@ -139,7 +82,7 @@ func (e *Evaluator) portMembers(key string) []bool {
 	case ir.KindTagGroup:
 		for _, c := range g.Criteria {
 			want := make([]ncptags.Tag, len(c.Tags))
-			candidates := []int(nil)
+			var candidates []int
 			all := true
 			for i, t := range c.Tags {
 				want[i] = ncptags.Tag{Scope: t.Scope, Tag: t.Tag}
@@ -147,47 +90,51 @@ func (e *Evaluator) portMembers(key string) []bool {
 					candidates, all = e.byNS[strings.ToLower(t.Tag)], false
 				}
 			}
-			check := func(i int) {
-				if !out[i] && ncptags.Satisfies(e.tags[i], want) {
-					out[i] = true
-				}
-			}
 			if all {
 				for i := range e.pods {
-					check(i)
+					if ncptags.Satisfies(e.tags[i], want) {
+						out.add(i)
+					}
 				}
 			}
 			for _, i := range candidates {
-				check(i)
+				if ncptags.Satisfies(e.tags[i], want) {
+					out.add(i)
+				}
 			}
 		}
 	case ir.KindNestedGroup:
 		for _, m := range g.Members {
-			for i, in := range e.portMembers(m) {
-				out[i] = out[i] || in
+			for _, i := range e.portMembers(m).list {
+				out.add(int(i))
 			}
 		}
 	}
 	return out
 }
 
-// ipSet parses an IPSet's entries ("a", "a/n", "a-b") into prefixes, once.
-func (e *Evaluator) ipSet(key string) []netip.Prefix {
-	if p, ok := e.addrs[key]; ok {
-		return p
+// ipSet builds an IPSet's addresses ("a", "a/n", "a-b" entries) once.
+func (e *Evaluator) ipSet(key string) *netipx.IPSet {
+	if s, ok := e.ipsets[key]; ok {
+		return s
 	}
-	var out []netip.Prefix
+	var b netipx.IPSetBuilder
 	for _, entry := range e.groups[key].IPs {
 		if lo, hi, isRange := strings.Cut(entry, "-"); isRange {
-			out = append(out, rangePrefixes(lo, hi)...)
+			a, err1 := netip.ParseAddr(lo)
+			z, err2 := netip.ParseAddr(hi)
+			if err1 == nil && err2 == nil {
+				b.AddRange(netipx.IPRangeFrom(a, z))
+			}
 			continue
 		}
 		if p, err := parseEntry(entry); err == nil {
-			out = append(out, p)
+			b.AddPrefix(p)
 		}
 	}
-	e.addrs[key] = out
-	return out
+	s, _ := b.IPSet()
+	e.ipsets[key] = s
+	return s
 }
 
 // parseEntry reads an address or a prefix.
@@ -200,16 +147,6 @@ func parseEntry(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// rangePrefixes covers the range lo-hi with prefixes.
-func rangePrefixes(lo, hi string) []netip.Prefix {
-	a, err1 := netip.ParseAddr(lo)
-	b, err2 := netip.ParseAddr(hi)
-	if err1 != nil || err2 != nil {
-		return nil
-	}
-	return netipx.IPRangeFrom(a, b).Prefixes()
 }
 
 // serviceMatches: an L4 port set matches its protocol on its destination ports (every port when
