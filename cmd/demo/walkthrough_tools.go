@@ -197,8 +197,11 @@ func (d *demo) showStaged(ctx context.Context, w io.Writer) error {
 	if st := e.Connections[0].Staged; len(st) != 1 || st[0].Allowed || st[0].Policy != "ClusterSecurityPolicy/staged-deny-a-to-b" {
 		return fmt.Errorf("explain shows staged effects %+v", st)
 	}
-	fmt.Fprintf(w, "$ kubectl microseg explain x1/deployment/service-a y1/deployment/service-b --port 8080 …\n  allowed now; staged: if %s were enforced, the connection would be denied (decided by %s)\n",
-		e.Connections[0].Staged[0].Policy, e.Connections[0].Staged[0].Decider)
+	out, err := tool(ctx, explain.Command, append([]string{"x1/deployment/service-a", "y1/deployment/service-b", "--port", "8080"}, d.cluster()...)...)
+	fmt.Fprintf(w, "$ kubectl microseg explain x1/deployment/service-a y1/deployment/service-b --port 8080 --as %s --cluster-id %s\n%s", tenant, clusterID, out)
+	if err != nil {
+		return err
+	}
 
 	writes := d.firewallWrites()
 	fmt.Fprintf(w, "$ kubectl patch csp staged-deny-a-to-b --type merge -p '{\"spec\":{\"enforcement\":\"Enforced\"}}'\n")
