@@ -113,13 +113,7 @@ func TestEnabledStagedRulesDecideAsEnforced(t *testing.T) {
 			if !slices.ContainsFunc(w.ClusterSecurityPolicies, func(p securityv1alpha1.ClusterSecurityPolicy) bool { return p.Name == name }) {
 				t.Fatalf("no policy %s in the world", name)
 			}
-			staged := w
-			staged.ClusterSecurityPolicies = slices.Clone(w.ClusterSecurityPolicies)
-			for i := range staged.ClusterSecurityPolicies {
-				if staged.ClusterSecurityPolicies[i].Name == name {
-					staged.ClusterSecurityPolicies[i].Spec.Enforcement = securityv1alpha1.EnforcementStaged
-				}
-			}
+			staged := w.WithEnforcement(name, securityv1alpha1.EnforcementStaged)
 			rs, err := pipeline.Run(ctx, staged, pipeline.Options{})
 			if err != nil {
 				t.Fatal(err)

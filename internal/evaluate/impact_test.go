@@ -2,7 +2,6 @@ package evaluate_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
@@ -11,17 +10,6 @@ import (
 	"github.com/microseg/microseg/internal/evaluate"
 	"github.com/microseg/microseg/internal/pipeline"
 )
-
-func stage(w pipeline.World, name string, e securityv1alpha1.Enforcement) pipeline.World {
-	out := w
-	out.ClusterSecurityPolicies = slices.Clone(w.ClusterSecurityPolicies)
-	for i := range out.ClusterSecurityPolicies {
-		if out.ClusterSecurityPolicies[i].Name == name {
-			out.ClusterSecurityPolicies[i].Spec.Enforcement = e
-		}
-	}
-	return out
-}
 
 func inputOf(w pipeline.World) compile.Input {
 	return compile.Input{ClusterID: pipeline.DefaultClusterID, ClusterSecurityPolicies: w.ClusterSecurityPolicies,
@@ -45,7 +33,7 @@ func TestStagedImpactCountsWhatEnforcingChanges(t *testing.T) {
 	w.ClusterSecurityPolicies = append(w.ClusterSecurityPolicies, pass)
 	for _, name := range []string{"protect-service-d", "baseline-isolate-app-namespaces", "service-a-egress", "service-d-replicas", "baseline-vault", "pass-x1-to-y1"} {
 		t.Run(name, func(t *testing.T) {
-			staged := stage(w, name, securityv1alpha1.EnforcementStaged)
+			staged := w.WithEnforcement(name, securityv1alpha1.EnforcementStaged)
 			in := inputOf(staged)
 			model, err := compile.Compile(in)
 			if err != nil {
@@ -105,7 +93,7 @@ func TestStagedImpactCountsWhatEnforcingChanges(t *testing.T) {
 // TestStagedImpactStopsAtTheBound: with a bound below the connections to evaluate, exactly the
 // bound is evaluated and the counts are marked as lower bounds.
 func TestStagedImpactStopsAtTheBound(t *testing.T) {
-	w := stage(world(t, "config/samples"), "baseline-isolate-app-namespaces", securityv1alpha1.EnforcementStaged)
+	w := world(t, "config/samples").WithEnforcement("baseline-isolate-app-namespaces", securityv1alpha1.EnforcementStaged)
 	in := inputOf(w)
 	model, err := compile.Compile(in)
 	if err != nil {

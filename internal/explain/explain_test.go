@@ -33,7 +33,7 @@ type cluster struct {
 	k8s client.Client
 }
 
-func newCluster(t *testing.T, change func(*pipeline.World), funcs *interceptor.Funcs) cluster {
+func newCluster(t *testing.T, change func(pipeline.World) pipeline.World, funcs *interceptor.Funcs) cluster {
 	t.Helper()
 	root, err := testenv.ProjectRoot()
 	if err != nil {
@@ -48,21 +48,11 @@ func newCluster(t *testing.T, change func(*pipeline.World), funcs *interceptor.F
 		t.Fatal(err)
 	}
 	if change != nil {
-		change(&w)
+		w = change(w)
 	}
 	r, err := pipeline.Run(context.Background(), w, pipeline.Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var all []client.Object
-	for i := range w.Namespaces {
-		all = append(all, &w.Namespaces[i])
-	}
-	for i := range w.Pods {
-		all = append(all, &w.Pods[i])
-	}
-	for i := range w.NetworkPolicies {
-		all = append(all, &w.NetworkPolicies[i])
 	}
 	for i := range w.ClusterSecurityPolicies {
 		p := &w.ClusterSecurityPolicies[i]
@@ -72,9 +62,8 @@ func newCluster(t *testing.T, change func(*pipeline.World), funcs *interceptor.F
 			id, _ := r.Sync.Owned.Section(key)
 			p.Status.Realized.SectionIDs = append(p.Status.Realized.SectionIDs, id)
 		}
-		all = append(all, p)
 	}
-	b := fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(all...)
+	b := fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(live.Objects(w)...)
 	if funcs != nil {
 		b = b.WithInterceptorFuncs(*funcs)
 	}
@@ -167,12 +156,8 @@ func TestExplainWithNSXTraceflow(t *testing.T) {
 // TestExplainStagedEffect: with protect-service-d staged, service-c → service-d is decided by the
 // Baseline tier, and enforcing the staged policy would allow it by its rule.
 func TestExplainStagedEffect(t *testing.T) {
-	c := newCluster(t, func(w *pipeline.World) {
-		for i := range w.ClusterSecurityPolicies {
-			if w.ClusterSecurityPolicies[i].Name == "protect-service-d" {
-				w.ClusterSecurityPolicies[i].Spec.Enforcement = securityv1alpha1.EnforcementStaged
-			}
-		}
+	c := newCluster(t, func(w pipeline.World) pipeline.World {
+		return w.WithEnforcement("protect-service-d", securityv1alpha1.EnforcementStaged)
 	}, nil)
 	conn := explainOn(t, c, "z1/service-c-0", "z1/service-d-0", 8080, nil).Connections[0]
 	want := []StagedEffect{{Policy: "ClusterSecurityPolicy/protect-service-d", Allowed: true, Decider: "ClusterSecurityPolicy/protect-service-d ingress/allow-service-c"}}

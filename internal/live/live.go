@@ -156,3 +156,21 @@ func describeErr(err error) string {
 	}
 	return err.Error()
 }
+
+// Objects are a world's objects as an API server holds them, for a fake client in tests and tools.
+func Objects(w pipeline.World) []client.Object {
+	var out []client.Object
+	for i := range w.Namespaces {
+		out = append(out, &w.Namespaces[i])
+	}
+	for i := range w.Pods {
+		out = append(out, &w.Pods[i])
+	}
+	for i := range w.NetworkPolicies {
+		out = append(out, &w.NetworkPolicies[i])
+	}
+	for i := range w.ClusterSecurityPolicies {
+		out = append(out, &w.ClusterSecurityPolicies[i])
+	}
+	return out
+}

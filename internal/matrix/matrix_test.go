@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/microseg/microseg/internal/live"
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/pipeline"
@@ -36,20 +37,7 @@ func samplesCluster(t *testing.T) client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var all []client.Object
-	for i := range w.Namespaces {
-		all = append(all, &w.Namespaces[i])
-	}
-	for i := range w.Pods {
-		all = append(all, &w.Pods[i])
-	}
-	for i := range w.NetworkPolicies {
-		all = append(all, &w.NetworkPolicies[i])
-	}
-	for i := range w.ClusterSecurityPolicies {
-		all = append(all, &w.ClusterSecurityPolicies[i])
-	}
-	return fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(all...).Build()
+	return fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(live.Objects(w)...).Build()
 }
 
 // TestMatrixGroupsTheReferenceTable: grouped by app, every cell of 8080/TCP is the reference

@@ -16,7 +16,7 @@ import (
 func TestStagedPolicyIsDisabledInNSXAndEnforcedInOneWrite(t *testing.T) {
 	ctx := context.Background()
 	w := worldFrom(t, "config/samples")
-	staged := withCSPEnforcement(w, "protect-service-d", securityv1alpha1.EnforcementStaged)
+	staged := w.WithEnforcement("protect-service-d", securityv1alpha1.EnforcementStaged)
 	r, err := Run(ctx, staged, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestStagedPolicyIsDisabledInNSXAndEnforcedInOneWrite(t *testing.T) {
 		t.Fatalf("the staged policy's NSX rules: %d, all disabled: %v", len(rules), !slices.ContainsFunc(rules, func(r nsxclient.FirewallRule) bool { return !r.Disabled }))
 	}
 
-	change, err := r.Resync(ctx, withCSPEnforcement(w, "protect-service-d", securityv1alpha1.EnforcementEnforced), Options{})
+	change, err := r.Resync(ctx, w.WithEnforcement("protect-service-d", securityv1alpha1.EnforcementEnforced), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,15 +48,4 @@ func TestStagedPolicyIsDisabledInNSXAndEnforcedInOneWrite(t *testing.T) {
 	}
 	v = p.pods(c, d, "TCP", reference.ServedPort)
 	expectSide(t, "enforced: c → d ingress", v.Ingress, "ALLOW", "ClusterSecurityPolicy/protect-service-d", "ingress/allow-service-c")
-}
-
-func withCSPEnforcement(w World, name string, e securityv1alpha1.Enforcement) World {
-	out := w
-	out.ClusterSecurityPolicies = slices.Clone(w.ClusterSecurityPolicies)
-	for i := range out.ClusterSecurityPolicies {
-		if out.ClusterSecurityPolicies[i].Name == name {
-			out.ClusterSecurityPolicies[i].Spec.Enforcement = e
-		}
-	}
-	return out
 }

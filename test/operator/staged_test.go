@@ -46,14 +46,7 @@ var _ = Describe("a Staged ClusterSecurityPolicy", Ordered, func() {
 		return p.Status.StagedImpact, nil
 	}
 	allowed := func(ctx context.Context, src, dst string) (bool, error) {
-		ports := map[string]string{}
-		addrs := map[string]string{}
-		for _, p := range emu.Ports() {
-			ports[p.Pod.String()] = p.PortID
-			if len(p.IPs) > 0 {
-				addrs[p.Pod.String()] = p.IPs[0].String()
-			}
-		}
+		ports, addrs := podEndpoints()
 		if ports[src] == "" || ports[dst] == "" {
 			return false, fmt.Errorf("no logical port yet for %s or %s", src, dst)
 		}
