@@ -188,7 +188,7 @@ func (d *demo) showStaged(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "  in NSX: section %s holds %d rule(s), all disabled\n", imp.Status.Realized.SectionIDs[0], len(rules))
 	if allowed, err := d.traced(ctx, "service-a", "service-b"); err != nil || !allowed {
-		return fmt.Errorf("service-a → service-b while the policy is staged: allowed %v (%v)", allowed, err)
+		return errors.Join(fmt.Errorf("service-a → service-b while the policy is staged: allowed %v", allowed), err)
 	}
 	e, err := d.explainJSON(ctx, "x1/deployment/service-a", "y1/deployment/service-b")
 	if err != nil {
@@ -213,7 +213,7 @@ func (d *demo) showStaged(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	if allowed, err := d.traced(ctx, "service-a", "service-b"); err != nil || allowed {
-		return fmt.Errorf("service-a → service-b once enforced: allowed %v (%v)", allowed, err)
+		return errors.Join(fmt.Errorf("service-a → service-b once enforced: allowed %v", allowed), err)
 	}
 	n := d.firewallWrites() - writes
 	fmt.Fprintf(w, "  enforced: service-a → service-b is denied now; NSX firewall writes for the switch: %d\n", n)

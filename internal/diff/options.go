@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/microseg/microseg/internal/simulate"
@@ -92,7 +93,7 @@ func ParseArgs(args []string) (Options, error) {
 		return opts, simulate.InputErrorf("unexpected argument %q: name manifests with --base -f … --head -f …", fs.Arg(0))
 	case len(opts.Base) == 0 || len(opts.Head) == 0:
 		return opts, simulate.InputErrorf("diff needs both sides: --base -f FILE_OR_DIR … --head -f FILE_OR_DIR … (or --base DIR --head DIR)")
-	case !strings.Contains(" text json markdown html ", " "+probe.Output+" "):
+	case !slices.Contains([]string{OutputText, simulate.OutputJSON, OutputMarkdown, simulate.OutputHTML}, probe.Output):
 		return opts, simulate.InputErrorf("-o %q: the output formats are text, json, markdown and html", probe.Output)
 	}
 	check := probe

@@ -2,7 +2,6 @@ package evaluate_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -151,7 +150,7 @@ func TestEnabledStagedRulesDecideAsEnforced(t *testing.T) {
 			if flips == 0 {
 				t.Errorf("staging %s flips nothing on 8080/TCP: the comparison proves nothing", name)
 			}
-			t.Log(fmt.Sprintf("%d connections flip when %s is enforced", flips, name))
+			t.Logf("%d connections flip when %s is enforced", flips, name)
 		})
 	}
 }
