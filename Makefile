@@ -74,6 +74,13 @@ test: ## Run every test: unit, fuzz seeds, golden, simulator and envtest suites 
 	$(MAKE) --no-print-directory demo-check NSX_API=manager
 	$(MAKE) --no-print-directory demo-check NSX_API=policy
 
+.PHONY: browser-test
+browser-test: ## Render the HTML reports in headless Chromium (Debian's package, installed when missing) and check them against the JSON output; screenshots in $$BROWSER_TEST_OUT.
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	 { echo "browser-test: installing Debian's chromium package"; apt-get update && apt-get install -y --no-install-recommends chromium; }
+	$(GO) vet -tags browser ./test/browser/
+	$(GO) test -tags browser -count=1 -timeout 10m $(GOTEST_FLAGS) ./test/browser/
+
 ##@ Build
 
 .PHONY: build

@@ -134,7 +134,7 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 	if ctx.Err() != nil {
 		return reconcile.Result{}, ctx.Err() // shutting down: leave the status as it is
 	}
-	o.Sources, o.FirstSync = sources, !wasSynced
+	o.Sources, o.Input, o.FirstSync = sources, in, !wasSynced
 	result := resultSuccess
 	switch {
 	case err != nil:

@@ -3,6 +3,7 @@ package controllers
 import (
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/ownership"
@@ -18,6 +19,9 @@ type Outcome struct {
 	// Sources are the policies the model was compiled from, as they were listed: a status or an
 	// event is computed from this outcome only for a policy at that UID and generation.
 	Sources map[ir.ObjectRef]Source
+	// Input is what the model was compiled from (the cache's lists, never changed): the status
+	// controller evaluates Staged policies' impact on it.
+	Input compile.Input
 	// DryRun: the plan was computed and nothing was written.
 	DryRun bool
 	// Planned: the sync read NSX and planned the change; Wrote: the plan had steps.

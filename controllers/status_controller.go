@@ -32,6 +32,7 @@ const FieldOwner = "microseg"
 type StatusReconciler struct {
 	client   client.Client
 	outcomes *Outcomes
+	impacts  impacts
 }
 
 // NewStatusReconciler returns the status controller over the outcomes the DFW reconciler
@@ -61,6 +62,9 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, nil
 	}
 	want, ok := CSPStatus(csp.Status, csp.Name, csp.Generation, o, metav1.Now())
+	if ok {
+		want.StagedImpact = r.impacts.of(ctx, csp, o, want.StagedImpact)
+	}
 	if !ok || equality.Semantic.DeepEqual(csp.Status, want) {
 		return reconcile.Result{}, nil
 	}

@@ -16,6 +16,20 @@ const (
 	TierBaseline Tier = "Baseline"
 )
 
+// Enforcement says whether a ClusterSecurityPolicy's rules take effect.
+//
+// +kubebuilder:validation:Enum=Enforced;Staged
+type Enforcement string
+
+const (
+	// EnforcementEnforced policies decide traffic.
+	EnforcementEnforced Enforcement = "Enforced"
+	// EnforcementStaged policies change no traffic: their rules are realized in NSX disabled, so
+	// that NSX admins see them, and the status reports which connections they would change if
+	// enforced (status.stagedImpact). Enforcing one without Pass rules is a single NSX write.
+	EnforcementStaged Enforcement = "Staged"
+)
+
 // RuleAction is what happens to a connection that matches a rule.
 //
 // +kubebuilder:validation:Enum=Allow;Deny;Reject;Pass
@@ -43,6 +57,13 @@ type ClusterSecurityPolicySpec struct {
 	// +kubebuilder:default=Security
 	// +optional
 	Tier Tier `json:"tier,omitempty"`
+
+	// Enforcement is Enforced (default: the rules decide traffic) or Staged (the rules are in NSX
+	// but disabled; status.stagedImpact says what enforcing the policy would change).
+	//
+	// +kubebuilder:default=Enforced
+	// +optional
+	Enforcement Enforcement `json:"enforcement,omitempty"`
 
 	// Priority orders policies within a tier: lower numbers are evaluated first, ties by name.
 	//

@@ -28,6 +28,68 @@ type ClusterSecurityPolicyStatus struct {
 	//
 	// +optional
 	Realized *RealizedState `json:"realized,omitempty"`
+
+	// StagedImpact is set while the policy is Staged: the connections between the cluster's pods
+	// whose verdict would change if it were enforced, on the ports it names.
+	//
+	// +optional
+	StagedImpact *StagedImpact `json:"stagedImpact,omitempty"`
+}
+
+// StagedImpact is what enforcing a Staged policy would change, computed from the last sync's
+// compiled DFW and the pods it was compiled from, and recomputed after every sync (a pod or
+// policy change). The work is bounded: at most Evaluated connections (pod pair and port) are
+// evaluated; LowerBound says that the bound was reached and the counts are lower bounds.
+type StagedImpact struct {
+	// Flips is the number of connections (source pod, destination pod, port) whose verdict
+	// would change: NewlyDenied + NewlyAllowed.
+	Flips int32 `json:"flips"`
+	// NewlyDenied connections are allowed now and would be denied.
+	NewlyDenied int32 `json:"newlyDenied"`
+	// NewlyAllowed connections are denied now and would be allowed.
+	NewlyAllowed int32 `json:"newlyAllowed"`
+	// Evaluated is the number of connections evaluated: every pod pair in which the policy's
+	// subject is the source (egress) or the destination (ingress), on every port in Ports.
+	Evaluated int32 `json:"evaluated"`
+	// LowerBound is true when the evaluation stopped at the operator's bound before it had
+	// seen every connection: the counts are then at least what they say.
+	//
+	// +optional
+	LowerBound bool `json:"lowerBound,omitempty"`
+	// Ports evaluated ("8080/TCP"): those the policy names (numbers, both ends of ranges, named
+	// ports as the pods number them), and when a rule names none, those every policy names and
+	// 80/TCP.
+	//
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	Ports []string `json:"ports,omitempty"`
+	// Examples are a few of the connections that would flip, in a stable order.
+	//
+	// +kubebuilder:validation:MaxItems=5
+	// +listType=atomic
+	// +optional
+	Examples []ImpactExample `json:"examples,omitempty"`
+	// Message says what could not be computed, if anything.
+	//
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// ImpactExample is one connection a Staged policy would change.
+type ImpactExample struct {
+	// Source and Destination are pods, "namespace/name".
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	// Port is "8080/TCP".
+	Port string `json:"port"`
+	// Now and IfEnforced are "allowed" or "denied".
+	Now        string `json:"now"`
+	IfEnforced string `json:"ifEnforced"`
+	// Rule is the policy's rule that would decide ("ingress/<name>", "egress/<name>"), or the
+	// rule of another object that would decide once this policy passes the flow on.
+	Rule string `json:"rule"`
 }
 
 // RealizedState is what a ClusterSecurityPolicy became in NSX.

@@ -3,7 +3,8 @@
 // playing the node side, and the operator. It installs the admission policy of config/admission,
 // and config/rbac, applies the reference scenario from config/samples, waits for every
 // ClusterSecurityPolicy to be Ready, prints the DFW as an NSX admin sees it and the reachability
-// table checked against the reference table (internal/reference), walks through the README's RBAC story as a tenant, then
+// table checked against the reference table (internal/reference), walks through the README's RBAC story as a tenant and
+// kubectl-microseg's matrix, explain (with NSX's Traceflow) and a Staged policy, then
 // stays up for kubectl until Ctrl-C (with --check it exits instead: 0 if the table matches and the
 // walk-through behaves, 1 if not).
 package main
@@ -74,6 +75,9 @@ func run(ctx context.Context, check bool, timeout time.Duration, api string) err
 		fmt.Println("\ndemo: MISMATCH: the reachability table differs from the reference table.")
 	}
 	rbacErr := d.rbacWalkthrough(ctx, os.Stdout)
+	if rbacErr == nil {
+		rbacErr = d.toolsWalkthrough(ctx, os.Stdout) // needs the tenant's view rights from the RBAC walk-through
+	}
 	if check {
 		if !ok {
 			return errors.Join(fmt.Errorf("the table does not match"), rbacErr)

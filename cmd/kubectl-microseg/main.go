@@ -2,11 +2,14 @@
 // "kubectl microseg" when it is on PATH (make build puts it in bin/).
 //
 //	kubectl-microseg simulate -f config/samples/
+//	kubectl-microseg explain x1/service-a-0 z1/service-d-0 --port 8080
+//	kubectl-microseg matrix
+//	kubectl-microseg diff --base -f old/ --head -f new/
 //	kubectl-microseg version
 //	kubectl-microseg help
 //
-// The subcommands live in internal packages (simulate: internal/simulate); this file only
-// dispatches, with the standard flag package, so the tool adds no dependency.
+// The subcommands live in internal packages (internal/simulate, internal/explain,
+// internal/matrix, internal/diff); this file only dispatches.
 package main
 
 import (
@@ -17,6 +20,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/microseg/microseg/internal/diff"
+	"github.com/microseg/microseg/internal/explain"
+	"github.com/microseg/microseg/internal/matrix"
 	"github.com/microseg/microseg/internal/simulate"
 )
 
@@ -24,11 +30,27 @@ const usage = `kubectl-microseg: microseg's command-line tool (also "kubectl mic
 
 Usage:
   kubectl-microseg simulate -f FILE_OR_DIR... [flags]   what-if: reachability of every pod pair, offline
+  kubectl-microseg explain SRC DST [--port P] [flags]    who decides a connection on the live cluster, and where in NSX
+  kubectl-microseg matrix [--by LABEL] [flags]           reachability of the live cluster, grouped by a label
+  kubectl-microseg diff --base -f … --head -f …          connections a change flips, and what it does to NSX
   kubectl-microseg version                               print the version
-  kubectl-microseg help [simulate]                       this help, or a subcommand's
+  kubectl-microseg help [COMMAND]                        this help, or a command's
 
-Run 'kubectl-microseg simulate --help' for the simulate flags and examples.
+Run 'kubectl-microseg COMMAND --help' for a command's flags and examples.
 `
+
+// command is one subcommand: what runs it and its help.
+type command struct {
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	usage string
+}
+
+var commands = map[string]command{
+	"simulate": {simulate.Command, simulate.Usage},
+	"explain":  {explain.Command, explain.Usage},
+	"matrix":   {matrix.Command, matrix.Usage},
+	"diff":     {diff.Command, diff.Usage},
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -42,21 +64,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return simulate.ExitInput
 	}
+	if c, ok := commands[args[0]]; ok {
+		return c.run(ctx, args[1:], stdout, stderr)
+	}
 	switch args[0] {
-	case "simulate":
-		return simulate.Command(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return simulate.ExitOK
 	case "help", "-h", "--help":
-		if len(args) > 1 && args[1] == "simulate" {
-			fmt.Fprint(stdout, simulate.Usage)
+		if c, ok := commands[arg(args, 1)]; ok {
+			fmt.Fprint(stdout, c.usage)
 		} else {
 			fmt.Fprint(stdout, usage)
 		}
 		return simulate.ExitOK
 	default:
-		fmt.Fprintf(stderr, "kubectl-microseg: unknown command %q; the commands are simulate, version and help\n", args[0])
+		fmt.Fprintf(stderr, "kubectl-microseg: unknown command %q; the commands are simulate, explain, matrix, diff, version and help\n", args[0])
 		return simulate.ExitInput
 	}
+}
+
+func arg(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
 }

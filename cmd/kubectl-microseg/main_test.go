@@ -33,11 +33,11 @@ func TestSubcommands(t *testing.T) {
 	}{
 		{args: nil, code: 1, stderrHas: "kubectl-microseg simulate -f FILE_OR_DIR"},
 		{args: []string{"help"}, code: 0, stdoutHas: "kubectl-microseg version"},
-		{args: []string{"--help"}, code: 0, stdoutHas: "kubectl-microseg help [simulate]"},
+		{args: []string{"--help"}, code: 0, stdoutHas: "kubectl-microseg help [COMMAND]"},
 		{args: []string{"help", "simulate"}, code: 0, stdoutHas: "--ports LIST"},
 		{args: []string{"simulate", "--help"}, code: 0, stdoutHas: "Exit codes: 0 success"},
 		{args: []string{"version"}, code: 0, stdoutHas: "kubectl-microseg "},
-		{args: []string{"simulte"}, code: 1, stderrHas: `unknown command "simulte"; the commands are simulate, version and help`},
+		{args: []string{"simulte"}, code: 1, stderrHas: `unknown command "simulte"; the commands are simulate, explain, matrix, diff, version and help`},
 		{args: []string{"simulate"}, code: 1, stderrHas: "no manifests: pass -f FILE_OR_DIR"},
 	}
 	for _, c := range cases {

@@ -24,6 +24,7 @@ type compiledCSP struct {
 	obj             ir.ObjectRef
 	name            string
 	ingress, egress []compiledRule
+	staged          bool // spec.enforcement: Staged (staged.go)
 }
 
 // sortCSPs orders policies as the tier evaluates them: priority, then name.
@@ -68,7 +69,7 @@ func (c *compiler) compileCSP(p *securityv1alpha1.ClusterSecurityPolicy, w *warn
 	if err != nil {
 		return nil, fmt.Errorf("subject: %w", err)
 	}
-	out := &compiledCSP{obj: obj, name: p.Name}
+	out := &compiledCSP{obj: obj, name: p.Name, staged: isStaged(p)}
 	key := c.limitKey("csp/" + p.Name)
 	for _, r := range p.Spec.Ingress {
 		cr, err := c.cspRule(obj, key, "ingress", r.Name, r.Action, r.Logged, r.From, r.Ports, w)

@@ -160,9 +160,9 @@ func Compile(in Input) (*ir.Model, error) {
 	}
 
 	var sections []ir.Section
-	sections = append(sections, c.compileTier(ir.TierSecurity, security)...)
+	sections = append(sections, c.tierWithStaged(ir.TierSecurity, security)...)
 	sections = append(sections, c.devTierSections(dev)...)
-	sections = append(sections, c.compileTier(ir.TierBaseline, baseline)...)
+	sections = append(sections, c.tierWithStaged(ir.TierBaseline, baseline)...)
 	return c.finish(sections), nil
 }
 

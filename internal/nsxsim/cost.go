@@ -82,6 +82,10 @@ type Stats struct {
 	Reads         int64                    `json:"reads"`
 	SimulatedTime time.Duration            `json:"simulated_ns"`
 	Endpoints     map[string]EndpointStats `json:"endpoints"`
+	// RulesWritten counts the Manager API firewall rules carried in successful write bodies
+	// (as the cost model charges them); PolicyObjectsWritten the Policy objects.
+	RulesWritten         int64 `json:"rules_written"`
+	PolicyObjectsWritten int64 `json:"policy_objects_written"`
 }
 
 // MarshalJSON adds human-readable seconds next to the nanosecond totals.
@@ -110,8 +114,9 @@ func (r *statsRecorder) reset() {
 	r.mu.Unlock()
 }
 
-// record counts one call; status 0 means the connection was dropped.
-func (r *statsRecorder) record(endpoint string, write bool, status int, simulated time.Duration) {
+// record counts one call; status 0 means the connection was dropped. rules and policyObjects are
+// what a write carried.
+func (r *statsRecorder) record(endpoint string, write bool, status int, simulated time.Duration, rules, policyObjects int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	failed := status == 0 || status >= 400
@@ -123,6 +128,9 @@ func (r *statsRecorder) record(endpoint string, write bool, status int, simulate
 	if failed {
 		e.Errors++
 		r.s.Errors++
+	} else {
+		r.s.RulesWritten += int64(rules)
+		r.s.PolicyObjectsWritten += int64(policyObjects)
 	}
 	if write {
 		r.s.Writes++

@@ -125,4 +125,29 @@
 // overrides its rules' scope. Group conditions follow the dataplane package's documented
 // reading. Traceflow reports a Policy decision with api "policy", the policy's and rule's paths
 // as section and rule ids, and the category.
+//
+// # NSX's Traceflow API
+//
+// traceflow_api.go and traceflow_policy.go serve NSX's own, asynchronous Traceflow: Manager
+// POST /api/v1/traceflows (a round from a logical port), GET …/{id}, GET …/{id}/observations,
+// DELETE …/{id}; Policy PUT, GET and DELETE /infra/traceflows/{id} (a round from a segment port),
+// GET …/{id}/status and …/{id}/observations. The packet is traced over the dataplane when the
+// round is created; the observations are the DFW at the source port (forwarded or dropped, with
+// the rule's number as acl_rule_id: a Manager rule's id, a Policy rule's rule_id), then at the
+// destination port, then the delivery. Where NSX is not documented:
+//
+//   - A round is IN_PROGRESS when created and FINISHED from the first read of its state on (so
+//     clients must poll); its observations are empty until then.
+//   - A Manager round from an unknown logical port is created, and FAILED with request_status
+//     SOURCE_PORT_NOT_FOUND; a Policy round whose segment_port_path is not a segment port is a
+//     400 (a Policy write is validated as a whole).
+//   - Only FieldsPacketData is decoded (BinaryPacketData is a 400), with ip_header or
+//     ipv6_header and the IP protocols 1, 6, 17, 58 and 132; ports come from tcp_header or
+//     udp_header (NSX has no SCTP header). A missing src_ip is the port's address.
+//   - The Manager timeout is 5,000 to 15,000 ms (vendor spec), the Policy one 5 to 15 s (its
+//     examples use 10; the unit is not stated).
+//   - A Policy PUT of an existing round needs its current _revision and starts a new round.
+//   - REJECT and DROP both show as a drop with reason FW_RULE.
+//   - Rounds are not NSX objects: no revision checks in the Manager API, no realization, no
+//     cost beyond the per-call one; they live until deleted or Reset.
 package nsxsim

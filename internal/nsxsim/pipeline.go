@@ -36,7 +36,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sleepCtx(r, decision.latency)
 	}
 	if decision.drop {
-		s.stats.record(endpoint, write, 0, decision.latency)
+		s.stats.record(endpoint, write, 0, decision.latency, 0, 0)
 		dropConnection(w)
 		return
 	}
@@ -46,7 +46,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Cost.RealLatency {
 		sleepCtx(r, simulated-decision.latency)
 	}
-	s.stats.record(endpoint, write, rep.status, simulated)
+	s.stats.record(endpoint, write, rep.status, simulated, c.rulesWritten, c.policyWritten)
 	if s.opts.Logf != nil {
 		s.opts.Logf("nsxsim: %s %s -> %d (user %q, simulated %s)", r.Method, r.URL.RequestURI(), rep.status, c.user, simulated)
 	}

@@ -147,6 +147,7 @@ func (s *Server) buildRoutes() []*route {
 		{method: "DELETE", pattern: port, write: true, handle: s.handleDeletePort},
 	}
 	rs = append(rs, s.policyRoutes()...)
+	rs = append(rs, s.traceflowRoutes()...)
 	for _, r := range rs {
 		r.segs = splitPath(r.pattern)
 		r.name = r.method + " " + r.pattern

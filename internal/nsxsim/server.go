@@ -120,9 +120,11 @@ type Server struct {
 	opts   Options
 	routes []*route
 
-	mu sync.Mutex // guards st and dp
+	mu sync.Mutex // guards st, dp and traces
 	st *state
 	dp dataplaneCache
+	// traces are the Traceflow rounds (traceflow_api.go).
+	traces traceStore
 
 	sessions *sessionStore
 	faults   *faultInjector
@@ -149,6 +151,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	s.st = newState(s.opts.Seed, s.opts.Clock, s.opts.PolicyTieBreakSeed)
 	s.dp = dataplaneCache{}
+	s.traces = traceStore{}
 	s.mu.Unlock()
 	s.faults.set(Faults{})
 	s.stats.reset()

@@ -97,7 +97,7 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 		LeaderElection:          f.LeaderElect,
 		LeaderElectionNamespace: f.LeaderElectionNamespace,
 	}
-	nsx, err := f.nsxConfig(log)
+	nsx, err := f.NSXConfig(log)
 	if err != nil {
 		return Options{}, mo, err
 	}
@@ -124,7 +124,9 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 	return opts, mo, f.options(&opts)
 }
 
-func (f *Flags) nsxConfig(log logr.Logger) (nsxclient.Config, error) {
+// NSXConfig is the NSX client configuration the NSX flags (--nsx-url, --nsx-auth and the
+// credential and TLS flags) describe; kubectl-microseg explain uses it too.
+func (f *Flags) NSXConfig(log logr.Logger) (nsxclient.Config, error) {
 	cfg := nsxclient.Config{Host: f.NSXURL, InsecureSkipVerify: f.NSXInsecureSkipVerify, Logger: log.WithName("nsx")}
 	if f.NSXURL == "" {
 		return cfg, errors.New("--nsx-url is required: the NSX Manager base URL, e.g. https://nsx.example.com")

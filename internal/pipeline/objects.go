@@ -29,6 +29,17 @@ var DefaultPodCIDR = netip.MustParsePrefix("10.244.0.0/16")
 // objects live in created when missing, and pods without addresses given one from
 // DefaultPodCIDR in a stable order. Other kinds are skipped and reported in notes.
 func FromObjects(objs []*unstructured.Unstructured) (World, []string, error) {
+	return fromObjects(objs, nil)
+}
+
+// FromObjectsAfter is FromObjects for a later version of the same cluster (the head of a change
+// whose base is before): a pod without addresses keeps the one it has in before, and a new one
+// gets an address no pod of before has, so that comparing the two worlds sees only what changed.
+func FromObjectsAfter(objs []*unstructured.Unstructured, before World) (World, []string, error) {
+	return fromObjects(objs, before.Pods)
+}
+
+func fromObjects(objs []*unstructured.Unstructured, before []corev1.Pod) (World, []string, error) {
 	var w World
 	var notes []string
 	namespaces := map[string]*corev1.Namespace{}
@@ -97,7 +108,7 @@ func FromObjects(objs []*unstructured.Unstructured) (World, []string, error) {
 		ns.Labels[namespaceNameLabel] = ns.Name
 		w.Namespaces = append(w.Namespaces, *ns)
 	}
-	if err := assignAddresses(w.Pods); err != nil {
+	if err := assignAddresses(w.Pods, before); err != nil {
 		return w, nil, err
 	}
 	return w, notes, nil
@@ -149,10 +160,27 @@ func expandWorkload(o *unstructured.Unstructured) ([]corev1.Pod, error) {
 	return pods, nil
 }
 
-// assignAddresses gives every pod without an address (and not on the host network) the next free
-// address of DefaultPodCIDR, in (namespace, name) order, avoiding addresses pods already have.
-func assignAddresses(pods []corev1.Pod) error {
+// assignAddresses gives every pod without an address (and not on the host network) the one the
+// pod of the same name has in before, or else the next free address of DefaultPodCIDR, in
+// (namespace, name) order, avoiding addresses pods (of both lists) already have.
+func assignAddresses(pods, before []corev1.Pod) error {
 	used := map[netip.Addr]bool{}
+	earlier := map[PodRef]*corev1.Pod{}
+	for i := range before {
+		earlier[PodRef{before[i].Namespace, before[i].Name}] = &before[i]
+		addrs, _ := podAddrs(&before[i])
+		for _, a := range addrs {
+			used[a] = true
+		}
+	}
+	for _, p := range sortedPods(pods) {
+		if e := earlier[PodRef{p.Namespace, p.Name}]; e != nil && !p.Spec.HostNetwork && p.Status.PodIP == "" && len(p.Status.PodIPs) == 0 {
+			p.Status.PodIP, p.Status.PodIPs = e.Status.PodIP, e.Status.PodIPs
+			if p.Status.Phase == "" {
+				p.Status.Phase = corev1.PodRunning
+			}
+		}
+	}
 	for i := range pods {
 		addrs, err := podAddrs(&pods[i])
 		if err != nil {
@@ -209,10 +237,13 @@ func defaultNetworkPolicy(np *networkingv1.NetworkPolicy) {
 	}
 }
 
-// defaultCSP applies the CRD's defaults: tier Security, TCP.
+// defaultCSP applies the CRD's defaults: tier Security, enforcement Enforced, TCP.
 func defaultCSP(p *securityv1alpha1.ClusterSecurityPolicy) {
 	if p.Spec.Tier == "" {
 		p.Spec.Tier = securityv1alpha1.TierSecurity
+	}
+	if p.Spec.Enforcement == "" {
+		p.Spec.Enforcement = securityv1alpha1.EnforcementEnforced
 	}
 	for i := range p.Spec.Ingress {
 		for j := range p.Spec.Ingress[i].Ports {

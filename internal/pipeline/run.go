@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/microseg/microseg/internal/compile"
@@ -54,8 +56,9 @@ type Realized struct {
 }
 
 type podPort struct {
-	id    string
-	addrs []string
+	id          string
+	addrs       []string
+	fingerprint string
 }
 
 // Run compiles the world and applies it to a fresh in-process NSX simulator holding one NCP-style
@@ -114,45 +117,39 @@ func newBackend(client *nsxclient.Client, opts Options) (nsxsync.Backend, error)
 // createPorts gives every pod with an address its NCP port: a logical port (Manager mode) or a
 // segment port (Policy mode, written with hierarchical PATCHes of at most 5000 ports).
 func (r *Realized) createPorts(ctx context.Context, w World, opts Options) error {
+	if opts.API == APIPolicy {
+		return r.createSegmentPorts(ctx, w, opts)
+	}
+	for _, p := range sortedPods(w.Pods) {
+		body, ok, err := portBody(p, opts.ClusterID)
+		if err != nil || !ok {
+			return err
+		}
+		if err := r.createPort(ctx, PodRef{p.Namespace, p.Name}, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Realized) createSegmentPorts(ctx context.Context, w World, opts Options) error {
 	cfg := ncpemu.Config{ClusterName: opts.ClusterID, API: opts.API}
 	var segmentPorts []nsxclient.ChildNode
 	for _, p := range sortedPods(w.Pods) {
-		if p.Spec.HostNetwork {
-			continue // shares the node's address; NCP gives it no port
-		}
-		addrs, err := podAddrs(p)
+		p, addrs, ok, err := portPod(p)
 		if err != nil {
 			return err
 		}
-		if len(addrs) == 0 {
+		if !ok {
 			continue
 		}
-		if p.UID == "" {
-			// Hand-written manifests carry no UID; NCP attaches a port by the pod's UID, so use the
-			// one-per-pod stand-in the API server's uniqueness gives (namespace/name).
-			withUID := *p
-			withUID.UID = types.UID(p.Namespace + "/" + p.Name)
-			p = &withUID
-		}
-		var pp podPort
-		if opts.API == APIPolicy {
-			sp := ncpemu.SegmentPortForPod(cfg, p, addrs)
-			segmentPorts = append(segmentPorts, nsxclient.ChildSegmentPort(sp))
-			pp.id = nsxclient.SegmentPortPath(ncpemu.Segment(cfg).ID, sp.ID) // Traceflow takes a segment port's path
-		} else {
-			port, err := r.client.CreateLogicalPort(ctx, ncpemu.PortForPod(cfg, p, addrs))
-			if err != nil {
-				return fmt.Errorf("creating the logical port of pod %s/%s: %w", p.Namespace, p.Name, err)
-			}
-			pp.id = port.ID
-		}
+		sp := ncpemu.SegmentPortForPod(cfg, p, addrs)
+		segmentPorts = append(segmentPorts, nsxclient.ChildSegmentPort(sp))
+		pp := podPort{id: nsxclient.SegmentPortPath(ncpemu.Segment(cfg).ID, sp.ID)} // Traceflow takes a segment port's path
 		for _, a := range addrs {
 			pp.addrs = append(pp.addrs, a.String())
 		}
 		r.ports[PodRef{p.Namespace, p.Name}] = pp
-	}
-	if opts.API != APIPolicy {
-		return nil
 	}
 	seg := ncpemu.Segment(cfg)
 	for i := 0; i == 0 || i < len(segmentPorts); i += nsxclient.MaxHierarchicalObjects - 1 {
@@ -164,3 +161,55 @@ func (r *Realized) createPorts(ctx context.Context, w World, opts Options) error
 	}
 	return nil
 }
+
+// portBody is the logical port NCP gives a pod; ok is false for a pod without one (host network,
+// no address).
+func portBody(p *corev1.Pod, clusterID string) (nsxclient.LogicalPort, bool, error) {
+	p, addrs, ok, err := portPod(p)
+	if err != nil || !ok {
+		return nsxclient.LogicalPort{}, false, err
+	}
+	return ncpemu.PortForPod(ncpemu.Config{ClusterName: clusterID}, p, addrs), true, nil
+}
+
+// portPod is the pod as NCP sees it and its addresses; ok is false for a pod without a port (host
+// network, no address).
+func portPod(p *corev1.Pod) (*corev1.Pod, []netip.Addr, bool, error) {
+	if p.Spec.HostNetwork {
+		return nil, nil, false, nil // shares the node's address; NCP gives it no port
+	}
+	addrs, err := podAddrs(p)
+	if err != nil || len(addrs) == 0 {
+		return nil, nil, false, err
+	}
+	if p.UID == "" {
+		// Hand-written manifests carry no UID; NCP attaches a port by the pod's UID, so use the
+		// one-per-pod stand-in the API server's uniqueness gives (namespace/name).
+		withUID := *p
+		withUID.UID = types.UID(p.Namespace + "/" + p.Name)
+		p = &withUID
+	}
+	return p, addrs, true, nil
+}
+
+func (r *Realized) createPort(ctx context.Context, ref PodRef, body nsxclient.LogicalPort) error {
+	port, err := r.client.CreateLogicalPort(ctx, body)
+	if err != nil {
+		return fmt.Errorf("creating the logical port of pod %s: %w", ref, err)
+	}
+	pp := podPort{id: port.ID, fingerprint: portFingerprint(body)}
+	for _, a := range body.AddressBindings {
+		pp.addrs = append(pp.addrs, a.IPAddress)
+	}
+	r.ports[ref] = pp
+	return nil
+}
+
+// portFingerprint is what NCP keeps up to date on a pod's port: its tags and addresses.
+func portFingerprint(p nsxclient.LogicalPort) string {
+	return fmt.Sprint(p.Tags, p.AddressBindings)
+}
+
+// NSXClient is a client of the simulator the world is realized in (reads and Traceflow, for the
+// CLI's tests).
+func (r *Realized) NSXClient() *nsxclient.Client { return r.client }

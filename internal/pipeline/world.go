@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -63,4 +64,17 @@ func sortPodRefs(p []PodRef) {
 		}
 		return p[i].Name < p[j].Name
 	})
+}
+
+// WithEnforcement is the world with one ClusterSecurityPolicy's spec.enforcement set to e (the
+// world itself is not changed).
+func (w World) WithEnforcement(name string, e securityv1alpha1.Enforcement) World {
+	out := w
+	out.ClusterSecurityPolicies = slices.Clone(w.ClusterSecurityPolicies)
+	for i := range out.ClusterSecurityPolicies {
+		if out.ClusterSecurityPolicies[i].Name == name {
+			out.ClusterSecurityPolicies[i].Spec.Enforcement = e
+		}
+	}
+	return out
 }

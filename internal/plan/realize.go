@@ -184,7 +184,7 @@ func (r *realizer) section(s *ir.Section, guard bool) (desiredSection, error) {
 			return d, fmt.Errorf("plan: section %s: two rules share the key %q", s.Key, s.Rules[i].Key)
 		}
 		seen[rule.encKey] = true
-		if s.Rules[i].Action != ir.ActionAllow {
+		if s.Rules[i].Action != ir.ActionAllow && !s.Rules[i].Disabled {
 			d.denyRules++
 		}
 		d.rules = append(d.rules, rule)
@@ -228,6 +228,7 @@ func (r *realizer) rule(in *ir.Rule, report bool) (desiredRule, bool, error) {
 		DestinationsExcluded: dstExcl,
 		Services:             services(in.Services),
 		Logged:               in.Logged,
+		Disabled:             in.Disabled,
 		Notes:                ownership.RuleNotes(in.Key, in.Hash),
 		RuleTag:              ownership.RuleTag(in.Origin),
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/microseg/microseg/internal/ir"
 )
@@ -35,25 +36,36 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitCode(err)
 	}
-	writeDiagnostics(stderr, res)
+	WriteDiagnostics(stderr, res)
 	if opts.Budget {
 		return writeBudget(stdout, stderr, res, opts)
 	}
-	if opts.Output == OutputJSON {
-		err = WriteJSON(stdout, res)
-	} else {
-		err = WriteTable(stdout, res, opts)
-	}
-	if err != nil {
+	if err := Write(stdout, res, opts, "kubectl microseg simulate -f "+strings.Join(opts.Paths, " -f ")); err != nil {
 		fmt.Fprintf(stderr, "kubectl-microseg simulate: writing the output: %v\n", err)
-		return ExitInternal
+		return ExitCode(err)
 	}
 	return ExitOK
 }
 
-// writeDiagnostics prints the compiler's warnings and the run's notes, one per line, with a
+// Write prints a result in the format opts.Output names: the table, JSON Lines or the HTML page,
+// of pods, or of groups with opts.GroupBy. title heads the HTML page.
+func Write(w io.Writer, res *Result, opts Options, title string) error {
+	switch {
+	case opts.Output == OutputHTML:
+		return WriteHTML(w, res, title)
+	case opts.Output == OutputJSON && res.Groups != nil:
+		return WriteGroupJSON(w, res)
+	case opts.Output == OutputJSON:
+		return WriteJSON(w, res)
+	case res.Groups != nil:
+		return WriteGroupTable(w, res, opts)
+	}
+	return WriteTable(w, res, opts)
+}
+
+// WriteDiagnostics prints the compiler's warnings and the run's notes, one per line, with a
 // prefix that grep can select.
-func writeDiagnostics(w io.Writer, res *Result) {
+func WriteDiagnostics(w io.Writer, res *Result) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", formatWarning(warn))
 	}

@@ -96,3 +96,15 @@ func (t *tableWriter) deciders(probes []Probe) {
 		fmt.Fprintln(t.w, strings.TrimRight(line, " \n"))
 	}
 }
+
+// DecidingSide is the side a record's verdict is attributed to, as the table's breakdown
+// attributes it (deciderOf).
+func DecidingSide(r Record) SideRecord {
+	switch {
+	case !r.Allowed && r.Egress.Action != "ALLOW":
+		return r.Egress
+	case r.Allowed && r.Ingress.Tier == TierDefault && r.Egress.Tier != TierDefault:
+		return r.Egress
+	}
+	return r.Ingress
+}

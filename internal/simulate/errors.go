@@ -45,3 +45,11 @@ func ExitCode(err error) int {
 		return ExitInternal
 	}
 }
+
+// InputErrorf is an error the user fixes (ExitCode maps it to ExitInput): the other
+// kubectl-microseg commands share simulate's exit codes.
+func InputErrorf(format string, args ...any) error { return inputErrorf(format, args...) }
+
+// ExitMismatch is the exit code of a check that found what it was asked to look for: a diff with
+// --fail-on-flip that found flips, an explain whose Traceflow disagrees with the policies.
+const ExitMismatch = 3

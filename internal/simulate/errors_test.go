@@ -39,7 +39,7 @@ func TestInputErrors(t *testing.T) {
 		{"wrong field type", []string{"-f", wrongType}, "Deployment d"},
 		{"object twice", []string{"-f", twice}, "Namespace//x appears twice"},
 		{"no pods", []string{"-f", noPods}, "nothing to probe: the manifests hold no pods"},
-		{"unknown output", []string{"-f", samples, "-o", "yaml"}, `-o "yaml": the output formats are table and json`},
+		{"unknown output", []string{"-f", samples, "-o", "yaml"}, `-o "yaml": the output formats are table, json and html`},
 		{"bad port", []string{"-f", samples, "--ports", "80,http"}, `"http" is not a port number (1-65535); write entries like 80, 443/UDP`},
 		{"bad protocol", []string{"-f", samples, "--ports", "53/ICMP"}, "not TCP, UDP or SCTP"},
 		{"reversed range", []string{"-f", samples, "--ports", "90-80"}, "write 80-90"},

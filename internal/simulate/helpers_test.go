@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/microseg/microseg/internal/testenv"
@@ -48,4 +49,13 @@ func decodeRecords(t testing.TB, out string) []Record {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// portsString is the ports' names, space-separated.
+func portsString(ps []Port) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, " ")
 }

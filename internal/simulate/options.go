@@ -15,6 +15,7 @@ import (
 const (
 	OutputTable = "table"
 	OutputJSON  = "json"
+	OutputHTML  = "html"
 )
 
 // DefaultMatrixMaxPods is the largest number of pods shown as a matrix; above it the table output
@@ -50,6 +51,19 @@ type Options struct {
 	Budget bool
 	// Limits is microseg's NSX budget (the operator's --nsx-max-* flags).
 	Limits budget.Budget
+	// GroupBy aggregates pods by namespace and the value of this label (matrix: "app"); empty
+	// shows every pod.
+	GroupBy string
+	// Source names where the world came from, for messages; empty means the manifests.
+	Source string
+}
+
+// worldName is what the world came from, for messages.
+func (o Options) worldName() string {
+	if o.Source != "" {
+		return o.Source + " has"
+	}
+	return "the manifests hold"
 }
 
 // listFlag is a repeatable flag whose values may also be comma-separated (-f a.yaml,b.yaml).
@@ -81,13 +95,33 @@ func (l listFlag) Set(v string) error {
 // ParseArgs reads the arguments after "simulate". It returns flag.ErrHelp for -h/--help (print
 // Usage and exit 0) and an input error for anything the user has to fix.
 func ParseArgs(args []string) (Options, error) {
-	opts := Options{Output: OutputTable, ClusterID: pipeline.DefaultClusterID, API: pipeline.APIManager}
-	var ports []string
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, and Usage is ours
+	var paths []string
 	for _, name := range []string{"f", "filename"} {
-		fs.Var(listFlag{values: &opts.Paths, split: true}, name, "")
+		fs.Var(listFlag{values: &paths, split: true}, name, "")
 	}
+	var showBudget bool
+	var limits budget.Budget
+	fs.BoolVar(&showBudget, "budget", false, "")
+	budget.Bind(fs, &limits)
+	opts, err := ParseProbeFlags(fs, args)
+	opts.Paths, opts.Budget, opts.Limits = paths, showBudget, limits
+	if err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, inputErrorf("unexpected argument %q: pass manifests with -f (flags go before other arguments)", fs.Arg(0))
+	}
+	return opts, opts.validate()
+}
+
+// ParseProbeFlags registers the flags that say what to probe and how to print it (--ports, -o,
+// --from, --to, --family, --ascii, --cluster-id), which simulate, matrix and diff share, on fs,
+// parses args and returns the options. Remaining arguments are left in fs.Args().
+func ParseProbeFlags(fs *flag.FlagSet, args []string) (Options, error) {
+	opts := Options{Output: OutputTable, ClusterID: pipeline.DefaultClusterID, API: pipeline.APIManager}
+	var ports []string
 	fs.Var(listFlag{values: &ports, split: true}, "ports", "")
 	for _, name := range []string{"o", "output"} {
 		fs.StringVar(&opts.Output, name, OutputTable, "")
@@ -99,32 +133,33 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Var(listFlag{values: &opts.To}, "to", "")
 	fs.BoolVar(&opts.ASCII, "ascii", false, "")
 	fs.StringVar(&opts.API, "nsx-api", pipeline.APIManager, "")
-	fs.BoolVar(&opts.Budget, "budget", false, "")
-	budget.Bind(fs, &opts.Limits)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return opts, err
 		}
 		return opts, inputErrorf("%w", err)
 	}
-	if fs.NArg() > 0 {
-		return opts, inputErrorf("unexpected argument %q: pass manifests with -f (flags go before other arguments)", fs.Arg(0))
-	}
 	var err error
 	if opts.Ports, err = ParsePorts(ports); err != nil {
 		return opts, inputError{err}
 	}
-	return opts, opts.validate()
+	return opts, nil
 }
 
 // validate checks what ParseArgs cannot express in flag types; Simulate calls it too, for
 // Options built in code.
 func (o Options) validate() error {
-	switch {
-	case len(o.Paths) == 0:
+	if len(o.Paths) == 0 && o.Source == "" {
 		return inputErrorf("no manifests: pass -f FILE_OR_DIR (repeatable, or comma-separated)")
-	case o.Output != OutputTable && o.Output != OutputJSON:
-		return inputErrorf("-o %q: the output formats are %s and %s", o.Output, OutputTable, OutputJSON)
+	}
+	return o.ValidateProbe()
+}
+
+// ValidateProbe checks the probe flags (ParseProbeFlags) that flag types cannot express.
+func (o Options) ValidateProbe() error {
+	switch {
+	case o.Output != OutputTable && o.Output != OutputJSON && o.Output != OutputHTML:
+		return inputErrorf("-o %q: the output formats are %s, %s and %s", o.Output, OutputTable, OutputJSON, OutputHTML)
 	case !slices.Contains([]int{0, 4, 6}, o.Family):
 		return inputErrorf("--family %d: use 4 or 6 (or leave it out to probe IPv4 where both pods have it)", o.Family)
 	case o.ClusterID == "":
@@ -161,7 +196,8 @@ Flags:
                         container ports number them), plus 80/TCP
   -o, --output FORMAT   table (default): a matrix per port, or a list of allowed connections
                         above 40 pods; json: JSON Lines, one object per probe (see
-                        docs/simulate.md)
+                        docs/simulate.md); html: one self-contained page with the tier
+                        ladder and the reachability heat map (hover a cell for the rules)
       --from FILTER     only these source pods; repeatable (a pod matching any is kept)
       --to FILTER       only these destination pods; repeatable
                         FILTER is NAMESPACE, NAMESPACE/NAME-PREFIX, */NAME-PREFIX, or a pod label
@@ -194,6 +230,9 @@ Examples:
 
   # Does this change still fit the share of NSX the NSX administrator gave microseg?
   kubectl microseg simulate -f cluster/ -f new-policy.yaml --budget --nsx-max-rules 20000
+
+  # A picture to open in a browser
+  kubectl microseg simulate -f config/samples/ -o html > reachability.html
 
 Warnings (what NSX cannot express exactly) and notes go to stderr.
 Exit codes: 0 success, 1 a flag, path or manifest needs fixing, 2 internal error (a bug),

@@ -1,104 +1,24 @@
 package simulate
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
+	"github.com/microseg/microseg/internal/pipeline"
+	"github.com/microseg/microseg/internal/ports"
 )
 
-// Protocols the simulator probes, in the order ports of the same number are listed.
-var protocols = []string{"TCP", "UDP", "SCTP"}
+// Port is one destination port to probe (internal/ports).
+type Port = ports.Port
 
-// maxPorts bounds --ports: every port multiplies the probes by the number of pod pairs, and a
-// list this long is a sign of a range typed by mistake (1-65535) rather than a question.
-const maxPorts = 256
+// AlwaysProbed is in every default port list (internal/ports).
+var AlwaysProbed = ports.AlwaysProbed
 
-// Port is one destination port to probe.
-type Port struct {
-	Protocol string // TCP, UDP or SCTP
-	Number   int    // 1..65535
+// ParsePorts reads --ports values (internal/ports).
+func ParsePorts(values []string) ([]Port, error) { return ports.Parse(values) }
+
+// DefaultPorts lists the ports a run probes when --ports is not given: every port the world's
+// policies name, plus AlwaysProbed (internal/ports).
+func DefaultPorts(w pipeline.World) []Port {
+	return ports.Named(w.NetworkPolicies, w.ClusterSecurityPolicies, w.Pods)
 }
 
-func (p Port) String() string { return strconv.Itoa(p.Number) + "/" + p.Protocol }
-
-// comparePorts orders ports by number, then protocol (TCP, UDP, SCTP), so that a listing reads
-// like the port numbers people think in.
-func comparePorts(a, b Port) int {
-	if c := cmp.Compare(a.Number, b.Number); c != 0 {
-		return c
-	}
-	return cmp.Compare(slices.Index(protocols, a.Protocol), slices.Index(protocols, b.Protocol))
-}
-
-// sortPorts sorts and deduplicates in place.
-func sortPorts(ps []Port) []Port {
-	slices.SortFunc(ps, comparePorts)
-	return slices.Compact(ps)
-}
-
-// ParsePorts reads --ports values: comma-separated entries PORT[/PROTOCOL] or FIRST-LAST[/PROTOCOL]
-// (a range expands to every port in it), protocol TCP (default), UDP or SCTP in any case. The
-// result is sorted and deduplicated.
-func ParsePorts(values []string) ([]Port, error) {
-	var out []Port
-	for _, v := range values {
-		for entry := range strings.SplitSeq(v, ",") {
-			entry = strings.TrimSpace(entry)
-			if entry == "" {
-				continue
-			}
-			ps, err := parsePortEntry(entry)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ps...)
-			if len(out) > maxPorts {
-				return nil, fmt.Errorf("--ports asks for more than %d ports; probe fewer (each port multiplies the probes by the number of pod pairs)", maxPorts)
-			}
-		}
-	}
-	return sortPorts(out), nil
-}
-
-func parsePortEntry(entry string) ([]Port, error) {
-	numbers, proto, hasProto := strings.Cut(entry, "/")
-	protocol := "TCP"
-	if hasProto {
-		protocol = strings.ToUpper(strings.TrimSpace(proto))
-		if !slices.Contains(protocols, protocol) {
-			return nil, fmt.Errorf("--ports %q: protocol %q is not TCP, UDP or SCTP", entry, proto)
-		}
-	}
-	first, last, isRange := strings.Cut(numbers, "-")
-	lo, err := parsePortNumber(entry, first)
-	if err != nil {
-		return nil, err
-	}
-	hi := lo
-	if isRange {
-		if hi, err = parsePortNumber(entry, last); err != nil {
-			return nil, err
-		}
-		if hi < lo {
-			return nil, fmt.Errorf("--ports %q: a range runs from the lower port to the higher one (write %d-%d)", entry, hi, lo)
-		}
-		if hi-lo >= maxPorts {
-			return nil, fmt.Errorf("--ports %q: the range has %d ports, more than the %d a run may probe", entry, hi-lo+1, maxPorts)
-		}
-	}
-	out := make([]Port, 0, hi-lo+1)
-	for n := lo; n <= hi; n++ {
-		out = append(out, Port{Protocol: protocol, Number: n})
-	}
-	return out, nil
-}
-
-func parsePortNumber(entry, s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("--ports %q: %q is not a port number (1-65535); write entries like 80, 443/UDP or 8000-8005/TCP", entry, s)
-	}
-	return n, nil
-}
+// Compare orders ports by number, then protocol (internal/ports).
+func Compare(a, b Port) int { return ports.Compare(a, b) }

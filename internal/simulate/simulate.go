@@ -32,6 +32,12 @@ type Result struct {
 	Notes []string
 	// Usage is what the compiled DFW takes of NSX.
 	Usage ir.Usage
+	// Model is the compiled DFW and World what it was compiled from (the HTML report draws the
+	// tiers from them).
+	Model *ir.Model
+	World pipeline.World
+	// Groups, with Options.GroupBy, put the pods into groups (namespace and label value).
+	Groups *Grouping
 }
 
 // Probe is one connection attempt and its verdict.
@@ -48,13 +54,13 @@ func Simulate(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	from, err := parsePodFilters("--from", opts.From)
-	if err != nil {
-		return nil, err
-	}
-	to, err := parsePodFilters("--to", opts.To)
-	if err != nil {
-		return nil, err
+	for _, flag := range []struct {
+		name   string
+		values []string
+	}{{"--from", opts.From}, {"--to", opts.To}} {
+		if _, err := parsePodFilters(flag.name, flag.values); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range opts.Paths {
 		if _, err := os.Stat(p); err != nil {
@@ -73,11 +79,26 @@ func Simulate(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, inputErrorf("building the cluster from the manifests: %w", err)
 	}
+	return SimulateWorld(ctx, world, notes, opts)
+}
+
+// SimulateWorld runs the pipeline on a world (from manifests, or read from a cluster) and probes
+// it as Simulate does; notes are carried into the result. opts.Paths is not read.
+func SimulateWorld(ctx context.Context, world pipeline.World, notes []string, opts Options) (*Result, error) {
+	from, err := parsePodFilters("--from", opts.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := parsePodFilters("--to", opts.To)
+	if err != nil {
+		return nil, err
+	}
 	realized, err := pipeline.Run(ctx, world, pipeline.Options{ClusterID: opts.ClusterID, API: opts.API})
 	if err != nil {
 		return nil, fmt.Errorf("running the pipeline: %w", err)
 	}
-	res := &Result{Ports: opts.Ports, Warnings: realized.Model.Warnings, Notes: notes, Usage: ir.UsageOf(realized.Model)}
+	res := &Result{Ports: opts.Ports, Warnings: realized.Model.Warnings, Notes: notes, Model: realized.Model, World: world,
+		Usage: ir.UsageOf(realized.Model)}
 	if opts.Budget {
 		return res, nil // the budget report probes nothing
 	}
@@ -87,7 +108,7 @@ func Simulate(ctx context.Context, opts Options) (*Result, error) {
 	pods := probeablePods(realized, world.Pods, opts.Family, &res.Notes)
 	switch {
 	case len(world.Pods) == 0:
-		return nil, inputErrorf("nothing to probe: the manifests hold no pods; add Pods, Deployments, ReplicaSets or StatefulSets with -f")
+		return nil, inputErrorf("nothing to probe: %s no pods; add Pods, Deployments, ReplicaSets or StatefulSets", opts.worldName())
 	case len(pods) == 0:
 		return nil, inputErrorf("nothing to probe: none of the %d pods can be probed (host network, finished, or no address of --family %d)", len(world.Pods), opts.Family)
 	}
@@ -112,6 +133,9 @@ func Simulate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if res.Probes, err = runProbes(ctx, realized, planned); err != nil {
 		return nil, fmt.Errorf("probing: %w", err)
+	}
+	if opts.GroupBy != "" {
+		res.Groups = groupPods(res, podLabels, opts.GroupBy)
 	}
 	return res, nil
 }

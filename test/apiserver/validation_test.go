@@ -26,7 +26,7 @@ var _ = Describe("ClusterSecurityPolicy CRD", func() {
 			}
 		}
 		Expect(found).To(BeTrue(), "clustersecuritypolicies is not served")
-		Expect(printColumns(ctx)).To(ContainElements("Tier", "Priority", "Ready", "Age"))
+		Expect(printColumns(ctx)).To(ContainElements("Tier", "Enforcement", "Priority", "Ready", "Age"))
 	})
 
 	It("accepts a valid policy, applies defaults and round-trips it", func(ctx context.Context) {
@@ -37,7 +37,8 @@ var _ = Describe("ClusterSecurityPolicy CRD", func() {
 		out := &securityv1alpha1.ClusterSecurityPolicy{}
 		Expect(admin.Get(ctx, client.ObjectKeyFromObject(in), out)).To(Succeed())
 		want := validPolicy("round-trip").Spec
-		want.Tier = securityv1alpha1.TierSecurity // defaulted
+		want.Tier = securityv1alpha1.TierSecurity               // defaulted
+		want.Enforcement = securityv1alpha1.EnforcementEnforced // defaulted
 		for i := range want.Ingress {
 			for j := range want.Ingress[i].Ports {
 				if want.Ingress[i].Ports[j].Protocol == "" {
@@ -104,6 +105,9 @@ var _ = Describe("ClusterSecurityPolicy CRD", func() {
 		Entry("an unknown protocol", func(p *securityv1alpha1.ClusterSecurityPolicy) {
 			p.Spec.Ingress[0].Ports[1].Protocol = "ICMP"
 		}, "spec.ingress[0].ports[1].protocol", `Unsupported value: "ICMP"`, `"TCP", "UDP", "SCTP"`),
+		Entry("an unknown enforcement", func(p *securityv1alpha1.ClusterSecurityPolicy) {
+			p.Spec.Enforcement = "Shadow"
+		}, "spec.enforcement", `Unsupported value: "Shadow"`, `supported values: "Enforced", "Staged"`),
 		Entry("an unknown tier", func(p *securityv1alpha1.ClusterSecurityPolicy) {
 			p.Spec.Tier = "Admin"
 		}, "spec.tier", `Unsupported value: "Admin"`),

@@ -62,6 +62,11 @@ var clientEndpoints = []string{
 	"GET /api/v1/logical-ports/{lport-id}",
 	"PUT /api/v1/logical-ports/{lport-id}",
 	"DELETE /api/v1/logical-ports/{lport-id}",
+
+	"POST /api/v1/traceflows",
+	"GET /api/v1/traceflows/{traceflow-id}",
+	"GET /api/v1/traceflows/{traceflow-id}/observations",
+	"DELETE /api/v1/traceflows/{traceflow-id}",
 }
 
 // endpointCoverage accumulates the simulators' statistics.

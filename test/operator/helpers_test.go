@@ -76,14 +76,7 @@ func tableWith(changes map[[2]string]bool) map[[2]string]bool {
 // 8080 through the simulator's DFW, and says which pairs disagree. A pod without its logical port
 // yet is an error too (the emulator has not caught up).
 func checkTable(ctx context.Context, table map[[2]string]bool) error {
-	ports := map[string]string{}
-	addrs := map[string]string{}
-	for _, p := range emu.Ports() {
-		ports[p.Pod.String()] = p.PortID
-		if len(p.IPs) > 0 {
-			addrs[p.Pod.String()] = p.IPs[0].String()
-		}
-	}
+	ports, addrs := podEndpoints()
 	var wrong []string
 	for row, want := range table {
 		srcs, err := podsOf(ctx, row[0])
@@ -303,4 +296,17 @@ func eventsAbout(ctx context.Context, namespace, name string) ([]string, error) 
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// podEndpoints maps each pod ("namespace/name") the NCP emulator gave a port to the port's id and
+// the pod's first address.
+func podEndpoints() (ports, addrs map[string]string) {
+	ports, addrs = map[string]string{}, map[string]string{}
+	for _, p := range emu.Ports() {
+		ports[p.Pod.String()] = p.PortID
+		if len(p.IPs) > 0 {
+			addrs[p.Pod.String()] = p.IPs[0].String()
+		}
+	}
+	return ports, addrs
 }

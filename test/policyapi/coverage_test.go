@@ -15,14 +15,15 @@ import (
 // simulator's statistics when it stops; TestMain checks the totals after a full run.
 
 const (
-	pDomain   = "/policy/api/v1/infra/domains/{domain-id}"
-	pGroup    = pDomain + "/groups/{group-id}"
-	pPolicy   = pDomain + "/security-policies/{security-policy-id}"
-	pRule     = pPolicy + "/rules/{rule-id}"
-	pSegment  = "/policy/api/v1/infra/segments/{segment-id}"
-	pPort     = pSegment + "/ports/{port-id}"
-	pInfra    = "/policy/api/v1/infra"
-	pRealized = "/policy/api/v1/infra/realized-state"
+	pDomain    = "/policy/api/v1/infra/domains/{domain-id}"
+	pGroup     = pDomain + "/groups/{group-id}"
+	pPolicy    = pDomain + "/security-policies/{security-policy-id}"
+	pRule      = pPolicy + "/rules/{rule-id}"
+	pSegment   = "/policy/api/v1/infra/segments/{segment-id}"
+	pPort      = pSegment + "/ports/{port-id}"
+	pInfra     = "/policy/api/v1/infra"
+	pRealized  = "/policy/api/v1/infra/realized-state"
+	pTraceflow = "/policy/api/v1/infra/traceflows/{traceflow-id}"
 )
 
 // clientEndpoints names, as the simulator's statistics do, every endpoint PolicyClient calls.
@@ -36,6 +37,7 @@ var clientEndpoints = []string{
 	"GET " + pRealized + "/realized-entities", "GET " + pRealized + "/status",
 	"GET /policy/api/v1/infra/segments", "GET " + pSegment, "PATCH " + pSegment, "DELETE " + pSegment,
 	"GET " + pSegment + "/ports", "GET " + pPort, "PATCH " + pPort, "PUT " + pPort, "DELETE " + pPort,
+	"PUT " + pTraceflow, "GET " + pTraceflow, "DELETE " + pTraceflow, "GET " + pTraceflow + "/status", "GET " + pTraceflow + "/observations",
 }
 
 var coverage = struct {

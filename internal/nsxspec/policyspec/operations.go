@@ -87,6 +87,7 @@ func operations() []operation {
 	ops = append(ops, objectOps(rule, "Rule")...)
 	ops = append(ops, objectOps(segment, "Segment")...)
 	ops = append(ops, objectOps(port, "SegmentPort")...)
+	ops = append(ops, traceflowOperations()...)
 	return ops
 }
 

@@ -36,7 +36,7 @@ func Spec() (*nsxspec.Spec, error) {
 // Document renders the table as a Swagger 2.0 document.
 func Document() ([]byte, error) {
 	defs := map[string]any{}
-	for _, group := range [][]definition{commonDefinitions, listDefinitions, dfwDefinitions, segmentDefinitions, realizationDefinitions} {
+	for _, group := range [][]definition{commonDefinitions, listDefinitions, dfwDefinitions, segmentDefinitions, realizationDefinitions, traceflowDefinitions} {
 		for _, d := range group {
 			if _, dup := defs[d.name]; dup {
 				return nil, fmt.Errorf("policyspec: definition %s appears twice", d.name)

@@ -1,4 +1,4 @@
-package simulate
+package ports
 
 import (
 	"slices"
@@ -8,25 +8,24 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
-	"github.com/microseg/microseg/internal/pipeline"
 )
 
 // AlwaysProbed is in every default port list: the port people expect a web service on, so that a
 // run on a world whose policies name no port still answers the most common question.
 var AlwaysProbed = Port{Protocol: "TCP", Number: 80}
 
-// DefaultPorts lists the ports a run probes when --ports is not given: every port the
+// Named lists the ports a run probes when --ports is not given: every port the
 // NetworkPolicies and ClusterSecurityPolicies name, plus AlwaysProbed. Numeric ports count, and
 // both ends of a port..endPort range (the edges are where a range is most often wrong). A named
 // port counts as every number a pod's container port of that name and protocol gives it (the
 // compiler resolves names the same way, per destination pod). Rules without ports (every port of a
 // protocol, or every protocol) name no particular port and add nothing. The result is sorted and
 // deduplicated.
-func DefaultPorts(w pipeline.World) []Port {
-	d := portDiscovery{named: namedContainerPorts(w.Pods)}
+func Named(nps []networkingv1.NetworkPolicy, csps []securityv1alpha1.ClusterSecurityPolicy, pods []corev1.Pod) []Port {
+	d := portDiscovery{named: namedContainerPorts(pods)}
 	d.add(AlwaysProbed.Protocol, AlwaysProbed.Number)
-	for i := range w.NetworkPolicies {
-		spec := &w.NetworkPolicies[i].Spec
+	for i := range nps {
+		spec := &nps[i].Spec
 		for _, r := range spec.Ingress {
 			d.addNetworkPolicyPorts(r.Ports)
 		}
@@ -34,8 +33,8 @@ func DefaultPorts(w pipeline.World) []Port {
 			d.addNetworkPolicyPorts(r.Ports)
 		}
 	}
-	for i := range w.ClusterSecurityPolicies {
-		spec := &w.ClusterSecurityPolicies[i].Spec
+	for i := range csps {
+		spec := &csps[i].Spec
 		for _, r := range spec.Ingress {
 			d.addPolicyPorts(r.Ports)
 		}
@@ -43,7 +42,22 @@ func DefaultPorts(w pipeline.World) []Port {
 			d.addPolicyPorts(r.Ports)
 		}
 	}
-	return sortPorts(d.ports)
+	return Sort(d.ports)
+}
+
+// OfPolicy lists the ports one ClusterSecurityPolicy names, as Named does; everyPort is true when
+// one of its rules names no port (it matches every port, or every port of a protocol).
+func OfPolicy(p *securityv1alpha1.ClusterSecurityPolicy, pods []corev1.Pod) (list []Port, everyPort bool) {
+	d := portDiscovery{named: namedContainerPorts(pods)}
+	for _, r := range p.Spec.Ingress {
+		d.addPolicyPorts(r.Ports)
+		everyPort = everyPort || len(r.Ports) == 0
+	}
+	for _, r := range p.Spec.Egress {
+		d.addPolicyPorts(r.Ports)
+		everyPort = everyPort || len(r.Ports) == 0
+	}
+	return Sort(d.ports), everyPort
 }
 
 // namedPort is a container port name with its protocol: what a policy's named port refers to.

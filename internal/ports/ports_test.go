@@ -1,4 +1,4 @@
-package simulate
+package ports
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestParsePorts(t *testing.T) {
+func TestParse(t *testing.T) {
 	cases := []struct {
 		in   []string
 		want string
@@ -22,13 +22,13 @@ func TestParsePorts(t *testing.T) {
 		{[]string{"1,65535"}, "1/TCP 65535/TCP"},
 	}
 	for _, c := range cases {
-		got, err := ParsePorts(c.in)
+		got, err := Parse(c.in)
 		if err != nil {
-			t.Errorf("ParsePorts(%q): %v", c.in, err)
+			t.Errorf("Parse(%q): %v", c.in, err)
 			continue
 		}
 		if s := portsString(got); s != c.want {
-			t.Errorf("ParsePorts(%q) = %q, want %q", c.in, s, c.want)
+			t.Errorf("Parse(%q) = %q, want %q", c.in, s, c.want)
 		}
 	}
 }
@@ -45,9 +45,9 @@ func TestParsePortsErrors(t *testing.T) {
 		"1-200,300-400": "more than 256 ports",
 	}
 	for in, want := range cases {
-		_, err := ParsePorts([]string{in})
+		_, err := Parse([]string{in})
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParsePorts(%q) error %v, want one containing %q", in, err, want)
+			t.Errorf("Parse(%q) error %v, want one containing %q", in, err, want)
 		}
 	}
 }
@@ -61,7 +61,7 @@ func portsString(ps []Port) string {
 }
 
 func TestSortPortsOrdersByNumberThenProtocol(t *testing.T) {
-	got := sortPorts([]Port{{"SCTP", 9}, {"UDP", 9}, {"TCP", 10}, {"TCP", 9}, {"UDP", 9}})
+	got := Sort([]Port{{"SCTP", 9}, {"UDP", 9}, {"TCP", 10}, {"TCP", 9}, {"UDP", 9}})
 	want := []Port{{"TCP", 9}, {"UDP", 9}, {"SCTP", 9}, {"TCP", 10}}
 	if !slices.Equal(got, want) {
 		t.Errorf("sortPorts = %v, want %v", got, want)

@@ -1,4 +1,4 @@
-package simulate
+package ports
 
 import (
 	"testing"
@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
-	"github.com/microseg/microseg/internal/pipeline"
 )
 
 func TestDefaultPorts(t *testing.T) {
@@ -62,9 +61,8 @@ func TestDefaultPorts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w := pipeline.World{Pods: pods, NetworkPolicies: c.policies, ClusterSecurityPolicies: c.csps}
-			if got := portsString(DefaultPorts(w)); got != c.want {
-				t.Errorf("DefaultPorts = %q, want %q", got, c.want)
+			if got := portsString(Named(c.policies, c.csps, pods)); got != c.want {
+				t.Errorf("Named = %q, want %q", got, c.want)
 			}
 		})
 	}
