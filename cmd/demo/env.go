@@ -21,6 +21,7 @@ import (
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim"
+	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
@@ -120,7 +121,7 @@ func (d *demo) nsxConfig(base nsxclient.Config, credsDir string) nsxclient.Confi
 		Host:        base.Host,
 		CACertPEM:   base.CACertPEM,
 		AuthMode:    nsxclient.AuthSession,
-		Credentials: operator.NewFileCredentials(credsDir, 10*time.Second),
+		Credentials: nsxconn.NewFileCredentials(credsDir, 10*time.Second),
 	}
 }
 

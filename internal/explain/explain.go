@@ -167,8 +167,8 @@ func Run(ctx context.Context, opts Options, c client.Client, nsx *nsxclient.Clie
 }
 
 func (x *explainer) clusterID() string {
-	if x.opts.NSX != nil && x.opts.NSX.ClusterID != "" {
-		return x.opts.NSX.ClusterID
+	if x.opts.ClusterID != "" {
+		return x.opts.ClusterID
 	}
 	return pipeline.DefaultClusterID
 }

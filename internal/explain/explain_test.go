@@ -16,9 +16,9 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ir"
+	"github.com/microseg/microseg/internal/kinds"
 	"github.com/microseg/microseg/internal/live"
 	"github.com/microseg/microseg/internal/manifest"
-	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/pipeline"
 	"github.com/microseg/microseg/internal/ports"
 	"github.com/microseg/microseg/internal/testenv"
@@ -63,7 +63,7 @@ func newCluster(t *testing.T, change func(pipeline.World) pipeline.World, funcs 
 			p.Status.Realized.SectionIDs = append(p.Status.Realized.SectionIDs, id)
 		}
 	}
-	b := fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(live.Objects(w)...)
+	b := fake.NewClientBuilder().WithScheme(kinds.Scheme()).WithObjects(live.Objects(w)...)
 	if funcs != nil {
 		b = b.WithInterceptorFuncs(*funcs)
 	}
@@ -72,7 +72,7 @@ func newCluster(t *testing.T, change func(pipeline.World) pipeline.World, funcs 
 
 func explainOn(t *testing.T, c cluster, src, dst string, port int, nsx *nsxclient.Client) *Explanation {
 	t.Helper()
-	opts := Options{Output: OutputText, API: APIAuto, TraceflowTimeout: 10e9, NSX: &operator.Flags{ClusterID: pipeline.DefaultClusterID},
+	opts := Options{Output: OutputText, API: APIAuto, TraceflowTimeout: 10e9, ClusterID: pipeline.DefaultClusterID,
 		Ports: []ports.Port{{Protocol: "TCP", Number: port}}}
 	var err error
 	if opts.Source, err = live.ParseTarget(src); err != nil {

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/microseg/microseg/internal/live"
-	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/ports"
 	"github.com/microseg/microseg/internal/simulate"
 )
@@ -26,11 +27,6 @@ const (
 	APIPolicy  = "policy"
 )
 
-// nsxFlagNames are the operator's NSX flags, which explain takes as they are (internal/operator
-// defines and reads them: credentials from a directory, the CA, client certificates).
-var nsxFlagNames = []string{"nsx-url", "nsx-auth", "nsx-credentials-dir", "nsx-ca-file", "nsx-client-cert", "nsx-client-key",
-	"nsx-insecure-skip-verify", "cluster-id"}
-
 // Options configure one explain.
 type Options struct {
 	Source, Destination live.Target
@@ -39,8 +35,10 @@ type Options struct {
 	Output string
 	// Connection says which cluster to read.
 	Connection live.Connection
-	// NSX holds the operator's NSX flags (NSXURL empty: no NSX access) and the cluster id.
-	NSX *operator.Flags
+	// NSX holds the operator's NSX flags (NSXURL empty: no NSX access).
+	NSX nsxconn.Flags
+	// ClusterID is the cluster's name as NCP and the operator know it (empty: the default).
+	ClusterID string
 	// API is the NSX API to trace with: auto (the one the source pod's port lives in), manager
 	// or policy.
 	API string
@@ -60,7 +58,8 @@ func ParseArgs(args []string) (Options, error) {
 		fs.StringVar(&opts.Output, name, OutputText, "")
 	}
 	opts.Connection.Bind(fs)
-	opts.NSX = bindNSXFlags(fs)
+	opts.NSX.Bind(fs) // the operator's flags, names, help and defaults
+	fs.StringVar(&opts.ClusterID, "cluster-id", os.Getenv("CLUSTER_ID"), "")
 	fs.StringVar(&opts.API, "nsx-api", APIAuto, "")
 	fs.DurationVar(&opts.TraceflowTimeout, "traceflow-timeout", 30*time.Second, "")
 	// Flags may come before or after SRC and DST, as with kubectl.
@@ -96,22 +95,10 @@ func ParseArgs(args []string) (Options, error) {
 		return opts, inputErrorf("-o %q: the output formats are %s and %s", opts.Output, OutputText, OutputJSON)
 	case opts.API != APIAuto && opts.API != APIManager && opts.API != APIPolicy:
 		return opts, inputErrorf("--nsx-api %q: use auto, manager or policy", opts.API)
-	case opts.NSX.NSXURL != "" && opts.NSX.ClusterID == "":
+	case opts.NSX.NSXURL != "" && opts.ClusterID == "":
 		return opts, inputErrorf("--nsx-url needs --cluster-id (or $CLUSTER_ID): the cluster's name as NCP and the operator know it, which finds the pods' ports and microseg's objects in NSX")
 	}
 	return opts, nil
-}
-
-// bindNSXFlags registers the operator's NSX flags on fs, with the operator's own names, help and
-// defaults ($NSX_URL, $CLUSTER_ID).
-func bindNSXFlags(fs *flag.FlagSet) *operator.Flags {
-	operatorFlags := flag.NewFlagSet("operator", flag.ContinueOnError)
-	f := operator.BindFlags(operatorFlags)
-	for _, name := range nsxFlagNames {
-		fl := operatorFlags.Lookup(name)
-		fs.Var(fl.Value, name, fl.Usage)
-	}
-	return f
 }
 
 // Usage is the help text of kubectl-microseg explain.

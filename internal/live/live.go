@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
-	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/kinds"
 	"github.com/microseg/microseg/internal/pipeline"
 )
 
@@ -54,7 +54,7 @@ func (c Connection) Client() (client.Client, error) {
 
 // NewClient is a client of the cluster at cfg that understands microseg's types.
 func NewClient(cfg *rest.Config) (client.Client, error) {
-	return client.New(cfg, client.Options{Scheme: operator.Scheme()})
+	return client.New(cfg, client.Options{Scheme: kinds.Scheme()})
 }
 
 // Snapshot is the cluster as it could be read.

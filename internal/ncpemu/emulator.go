@@ -57,8 +57,8 @@ func New(cfg Config, nsx *nsxclient.Client) (*Emulator, error) {
 	if nsx == nil {
 		return nil, errors.New("ncpemu: an NSX client is required")
 	}
-	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ncpemu: %w", err)
 	}
 	e := &Emulator{cfg: cfg, ports: newPortBook(), api: managerPorts{nsx: nsx}}

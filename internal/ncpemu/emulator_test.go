@@ -14,7 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -34,12 +34,12 @@ func TestEmulator(t *testing.T) {
 
 	t.Log("the virtual node exists and is Ready")
 	node := &corev1.Node{}
-	g.Eventually(func() error { return h.k8s.Get(ctx, client.ObjectKey{Name: ncpemu.DefaultNodeName}, node) }, syncTimeout).Should(gomega.Succeed())
+	g.Eventually(func() error { return h.k8s.Get(ctx, client.ObjectKey{Name: layout.DefaultNodeName}, node) }, syncTimeout).Should(gomega.Succeed())
 	g.Expect(node.Status.Conditions).To(gomega.ContainElement(gomega.And(
 		gomega.HaveField("Type", corev1.NodeReady), gomega.HaveField("Status", corev1.ConditionTrue))))
 	g.Expect(node.Status.Addresses).To(gomega.ContainElements(
-		corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ncpemu.DefaultNodeIPv4.String()},
-		corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ncpemu.DefaultNodeIPv6.String()}))
+		corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: layout.DefaultNodeIPv4.String()},
+		corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: layout.DefaultNodeIPv6.String()}))
 
 	t.Log("a Deployment of 2 gets 2 Running, Ready pods with distinct IPs and 2 NCP ports")
 	g.Expect(h.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(gomega.Succeed())
@@ -137,7 +137,7 @@ func TestEmulator(t *testing.T) {
 	h.waitForSync()
 	g.Expect(h.k8s.Get(ctx, client.ObjectKeyFromObject(agent), agent)).To(gomega.Succeed())
 	g.Expect(agent.Status.Phase).To(gomega.Equal(corev1.PodRunning))
-	g.Expect(agent.Status.PodIPs).To(gomega.Equal([]corev1.PodIP{{IP: ncpemu.DefaultNodeIPv4.String()}, {IP: ncpemu.DefaultNodeIPv6.String()}}))
+	g.Expect(agent.Status.PodIPs).To(gomega.Equal([]corev1.PodIP{{IP: layout.DefaultNodeIPv4.String()}, {IP: layout.DefaultNodeIPv6.String()}}))
 	g.Expect(h.ports()).NotTo(gomega.HaveKey(string(agent.UID)))
 	g.Expect(h.k8s.Delete(ctx, agent)).To(gomega.Succeed())
 	g.Eventually(func() []corev1.Pod { return h.pods("infra") }, syncTimeout).Should(gomega.BeEmpty(), "a deleted pod does not hang in Terminating")

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
@@ -72,7 +73,7 @@ func newHarnessFor(t *testing.T, api string) *harness {
 	}})
 	h.sim, h.nsx = nsx.Sim, nsx.Client
 
-	h.cfg = ncpemu.Config{API: api, ClusterName: clusterName, LogicalSwitchID: switchID, IPv6Pool: ncpemu.DefaultIPv6Pool}
+	h.cfg = ncpemu.Config{API: api, ClusterName: clusterName, LogicalSwitchID: switchID, IPv6Pool: layout.DefaultIPv6Pool}
 	h.startEmulator()
 	t.Cleanup(func() {
 		if h.stopEmu != nil {
@@ -162,10 +163,10 @@ func (h *harness) expectPodsRunningWithTheirPorts(ns string, want int) map[strin
 func (h *harness) expectRunning(pod corev1.Pod) {
 	h.t.Helper()
 	g := h.g
-	g.Expect(pod.Spec.NodeName).To(gomega.Equal(ncpemu.DefaultNodeName), "pod %s is not bound", pod.Name)
+	g.Expect(pod.Spec.NodeName).To(gomega.Equal(layout.DefaultNodeName), "pod %s is not bound", pod.Name)
 	g.Expect(pod.Finalizers).To(gomega.ContainElement(ncpemu.Finalizer))
 	g.Expect(pod.Status.Phase).To(gomega.Equal(corev1.PodRunning))
-	g.Expect(pod.Status.HostIP).To(gomega.Equal(ncpemu.DefaultNodeIPv4.String()))
+	g.Expect(pod.Status.HostIP).To(gomega.Equal(layout.DefaultNodeIPv4.String()))
 	for _, c := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
 		g.Expect(pod.Status.Conditions).To(gomega.ContainElement(gomega.And(
 			gomega.HaveField("Type", c), gomega.HaveField("Status", corev1.ConditionTrue))), "pod %s condition %s", pod.Name, c)
@@ -178,8 +179,8 @@ func (h *harness) expectRunning(pod corev1.Pod) {
 	// Dual stack: IPv4 first, then IPv6, from the pools.
 	g.Expect(pod.Status.PodIPs).To(gomega.HaveLen(2))
 	g.Expect(pod.Status.PodIP).To(gomega.Equal(pod.Status.PodIPs[0].IP))
-	g.Expect(ncpemu.DefaultIPv4Pool.Contains(netip.MustParseAddr(pod.Status.PodIPs[0].IP))).To(gomega.BeTrue())
-	g.Expect(ncpemu.DefaultIPv6Pool.Contains(netip.MustParseAddr(pod.Status.PodIPs[1].IP))).To(gomega.BeTrue())
+	g.Expect(layout.DefaultIPv4Pool.Contains(netip.MustParseAddr(pod.Status.PodIPs[0].IP))).To(gomega.BeTrue())
+	g.Expect(layout.DefaultIPv6Pool.Contains(netip.MustParseAddr(pod.Status.PodIPs[1].IP))).To(gomega.BeTrue())
 }
 
 // expectNCPPort checks port against NCP's conventions, written out here independently of the
@@ -213,5 +214,5 @@ func (h *harness) expectNCPPort(pod corev1.Pod, port nsxclient.LogicalPort) {
 	g.Expect(port.Attachment.AttachmentType).To(gomega.Equal("VIF"))
 	g.Expect(port.Attachment.Context).NotTo(gomega.BeNil())
 	g.Expect(port.Attachment.Context.VifType).To(gomega.Equal("CHILD"))
-	g.Expect(port.Attachment.Context.ParentVifID).To(gomega.Equal(ncpemu.DefaultNodeName + "-vif"))
+	g.Expect(port.Attachment.Context.ParentVifID).To(gomega.Equal(layout.DefaultNodeName + "-vif"))
 }

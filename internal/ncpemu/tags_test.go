@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/ncptags"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -21,19 +22,19 @@ func TestNCPTagsAreNCPsLayoutLabelsIncluded(t *testing.T) {
 		{Scope: "ncp/cluster", Tag: "c1"}, {Scope: "ncp/project", Tag: "x1"}, {Scope: "ncp/pod", Tag: "spoofer"},
 		{Scope: "app", Tag: "service-c"}, {Scope: "ncp/project", Tag: "z1"},
 	}
-	if got := ncpTags("c1", pod); !slices.Equal(got, want) {
+	if got := layout.Tags("c1", pod); !slices.Equal(got, want) {
 		t.Fatalf("tags = %v\nwant %v (NCP copies every label, reserved-looking keys included)", got, want)
 	}
-	layout := ncptags.PortTags("c1", ncptags.Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels})
-	if len(layout) != len(want) {
-		t.Fatalf("ncptags.PortTags has %d tags, the emulator %d", len(layout), len(want))
+	portTags := ncptags.PortTags("c1", ncptags.Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels})
+	if len(portTags) != len(want) {
+		t.Fatalf("ncptags.PortTags has %d tags, the emulator %d", len(portTags), len(want))
 	}
 }
 
 func TestPortOwnerAndClusterComeFromNCPsOwnTags(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "x1", Name: "spoofer", UID: "u1",
 		Labels: map[string]string{"ncp/cluster": "other", "ncp/pod": "service-c-0", "ncp/project": "z1"}}}
-	port := PortForPod(Config{ClusterName: "c1"}, pod, nil)
+	port := layout.PortForPod(layout.Config{ClusterName: "c1"}, pod, nil)
 	if ns, name := portOwner(port); ns != "x1" || name != "spoofer" {
 		t.Fatalf("owner %s/%s; want x1/spoofer whatever the pod's labels say", ns, name)
 	}

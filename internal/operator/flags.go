@@ -3,40 +3,26 @@ package operator
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 
 	"github.com/microseg/microseg/internal/budget"
+	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/nsxsync"
-	"github.com/microseg/microseg/nsxclient"
-)
-
-// NSX authentication modes, the values of --nsx-auth.
-const (
-	AuthBasic   = "basic"
-	AuthSession = "session"
-	AuthCert    = "cert"
 )
 
 // Flags are the operator's command-line flags.
 type Flags struct {
-	NSXURL                string
-	NSXAuth               string
-	NSXCredentialsDir     string
-	NSXCAFile             string
-	NSXClientCert         string
-	NSXClientKey          string
-	NSXInsecureSkipVerify bool
-	ClusterID             string
-	AnchorSection         string
-	ResyncPeriod          time.Duration
-	VerifyWindow          time.Duration
-	SyncDelay             time.Duration
-	DryRun                bool
+	// Flags are the flags that say how to reach NSX (--nsx-url, --nsx-auth, credentials, TLS).
+	nsxconn.Flags
+	ClusterID     string
+	AnchorSection string
+	ResyncPeriod  time.Duration
+	VerifyWindow  time.Duration
+	SyncDelay     time.Duration
+	DryRun        bool
 	APIFlags
 	Budget budget.Budget
 
@@ -55,13 +41,7 @@ type Flags struct {
 // variables NSX_URL and CLUSTER_ID.
 func BindFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
-	fs.StringVar(&f.NSXURL, "nsx-url", os.Getenv("NSX_URL"), "NSX Manager base URL, e.g. https://nsx.example.com (required; default $NSX_URL).")
-	fs.StringVar(&f.NSXAuth, "nsx-auth", AuthSession, "How to authenticate to NSX: session (log in once, then a session cookie: NSX checks the password once per session, not on every call), basic (HTTP Basic on every call), or cert (a client certificate registered as an NSX principal identity).")
-	fs.StringVar(&f.NSXCredentialsDir, "nsx-credentials-dir", "", "Directory holding the files 'username' and 'password' (a mounted Secret) for --nsx-auth session or basic. Re-read while running, so rotating the Secret needs no restart.")
-	fs.StringVar(&f.NSXCAFile, "nsx-ca-file", "", "PEM file of the CA(s) that signed the NSX Manager's certificate; only these are trusted. Default: the system roots.")
-	fs.StringVar(&f.NSXClientCert, "nsx-client-cert", "", "PEM client certificate for --nsx-auth cert (reloaded when the file changes).")
-	fs.StringVar(&f.NSXClientKey, "nsx-client-key", "", "PEM private key of --nsx-client-cert (reloaded when the file changes).")
-	fs.BoolVar(&f.NSXInsecureSkipVerify, "nsx-insecure-skip-verify", false, "Do not verify the NSX Manager's certificate. For labs only: anyone on the path can impersonate NSX and read the credentials.")
+	f.Flags.Bind(fs)
 	fs.StringVar(&f.ClusterID, "cluster-id", os.Getenv("CLUSTER_ID"), "The cluster's name as NCP knows it (the ncp/cluster tag on pod ports); also tags everything microseg creates in NSX (required; default $CLUSTER_ID).")
 	fs.StringVar(&f.AnchorSection, "anchor-section", "", "Id or display name of the NSX firewall section that microseg's sections go directly below. Default: the top of the DFW.")
 	fs.DurationVar(&f.ResyncPeriod, "resync-period", DefaultResyncPeriod, "How often NSX is compared with the policies when nothing changed; repairs edits made in NSX behind microseg's back.")
@@ -122,55 +102,4 @@ func (f *Flags) Options(log logr.Logger) (Options, ManagerOptions, error) {
 		Budget:        &f.Budget,
 	}
 	return opts, mo, f.options(&opts)
-}
-
-// NSXConfig is the NSX client configuration the NSX flags (--nsx-url, --nsx-auth and the
-// credential and TLS flags) describe; kubectl-microseg explain uses it too.
-func (f *Flags) NSXConfig(log logr.Logger) (nsxclient.Config, error) {
-	cfg := nsxclient.Config{Host: f.NSXURL, InsecureSkipVerify: f.NSXInsecureSkipVerify, Logger: log.WithName("nsx")}
-	if f.NSXURL == "" {
-		return cfg, errors.New("--nsx-url is required: the NSX Manager base URL, e.g. https://nsx.example.com")
-	}
-	switch strings.ToLower(f.NSXAuth) {
-	case AuthSession:
-		cfg.AuthMode = nsxclient.AuthSession
-	case AuthBasic:
-		cfg.AuthMode = nsxclient.AuthBasic
-	case AuthCert:
-		cfg.AuthMode = nsxclient.AuthClientCert
-	default:
-		return cfg, fmt.Errorf("--nsx-auth %q: use session, basic or cert", f.NSXAuth)
-	}
-	if cfg.AuthMode != nsxclient.AuthClientCert {
-		if f.NSXCredentialsDir == "" {
-			return cfg, fmt.Errorf("--nsx-auth %s needs --nsx-credentials-dir: a directory with the files %q and %q (a mounted Secret)", f.NSXAuth, UsernameFile, PasswordFile)
-		}
-		cfg.Credentials = NewFileCredentials(f.NSXCredentialsDir, 0)
-	}
-	if f.NSXCAFile != "" {
-		if f.NSXInsecureSkipVerify {
-			return cfg, errors.New("--nsx-ca-file and --nsx-insecure-skip-verify contradict each other: keep --nsx-ca-file")
-		}
-		bundle, err := NewCABundle(f.NSXCAFile, 0, log.WithName("nsx-ca-file"))
-		if err != nil {
-			return cfg, err
-		}
-		cfg.GetCACertPEM = bundle.PEM
-	}
-	if (f.NSXClientCert == "") != (f.NSXClientKey == "") {
-		return cfg, errors.New("--nsx-client-cert and --nsx-client-key go together: set both or neither")
-	}
-	if f.NSXClientCert != "" {
-		cc, err := NewClientCertificate(f.NSXClientCert, f.NSXClientKey, 0, log.WithName("nsx-client-cert"))
-		if err != nil {
-			return cfg, err
-		}
-		cfg.GetClientCertificate = cc.GetClientCertificate
-	} else if cfg.AuthMode == nsxclient.AuthClientCert {
-		return cfg, errors.New("--nsx-auth cert needs --nsx-client-cert and --nsx-client-key")
-	}
-	if f.NSXInsecureSkipVerify {
-		log.Info("WARNING: --nsx-insecure-skip-verify is set: the NSX Manager's certificate is not verified, so anyone on the network path can impersonate NSX and capture the credentials; use --nsx-ca-file instead")
-	}
-	return cfg, nil
 }

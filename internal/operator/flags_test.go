@@ -102,23 +102,6 @@ func TestFlagsErrorsSayWhatToDo(t *testing.T) {
 	}
 }
 
-func TestFlagsClientCertificate(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	writeKeyPair(t, certFile, keyFile, 7)
-	opts, _, err := parseFlags(t, "--nsx-url=https://nsx", "--cluster-id=c", "--nsx-auth=cert",
-		"--nsx-client-cert="+certFile, "--nsx-client-key="+keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.NSX.AuthMode != nsxclient.AuthClientCert || opts.NSX.GetClientCertificate == nil || opts.NSX.Credentials != nil {
-		t.Errorf("NSX config %v", opts.NSX)
-	}
-	if _, err := nsxclient.New(opts.NSX); err != nil {
-		t.Errorf("the client rejects the configuration: %v", err)
-	}
-}
-
 func TestFlagsNSXAPI(t *testing.T) {
 	base := []string{"--nsx-url=https://nsx", "--cluster-id=c", "--nsx-credentials-dir=/c"}
 	opts, _, err := parseFlags(t, base...)

@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -27,10 +25,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
-	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/controllers"
 	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/compile"
+	"github.com/microseg/microseg/internal/kinds"
 	"github.com/microseg/microseg/internal/nsxsync/policy"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -227,12 +225,7 @@ type ManagerOptions struct {
 }
 
 // Scheme holds every kind the operator reads or writes.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(securityv1alpha1.AddToScheme(s))
-	return s
-}
+func Scheme() *runtime.Scheme { return kinds.Scheme() }
 
 // NewManager returns the manager the operator runs in.
 func NewManager(restConfig *rest.Config, mo ManagerOptions) (ctrl.Manager, error) {

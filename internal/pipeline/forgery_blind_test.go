@@ -14,6 +14,7 @@ import (
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/ncptags"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 	"github.com/microseg/microseg/internal/reference"
@@ -142,7 +143,7 @@ func TestAnotherClustersForgedTagsAreBeyondTheCompiler(t *testing.T) {
 	intruder := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "tenant", Name: "intruder", UID: "other-cluster-intruder",
 		Labels: map[string]string{"app": "service-c", "ncp/cluster": DefaultClusterID, "ncp/project": "z1"}}}
 	const intruderIP = "10.99.0.1"
-	port, err := r.client.CreateLogicalPort(ctx, ncpemu.PortForPod(ncpemu.Config{ClusterName: "another-cluster"}, intruder,
+	port, err := r.client.CreateLogicalPort(ctx, layout.PortForPod(ncpemu.Config{ClusterName: "another-cluster"}, intruder,
 		[]netip.Addr{netip.MustParseAddr(intruderIP)}))
 	if err != nil {
 		t.Fatal(err)

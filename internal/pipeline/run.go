@@ -10,7 +10,7 @@ import (
 
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/ir"
-	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/nsxsync/manager"
@@ -133,7 +133,7 @@ func (r *Realized) createPorts(ctx context.Context, w World, opts Options) error
 }
 
 func (r *Realized) createSegmentPorts(ctx context.Context, w World, opts Options) error {
-	cfg := ncpemu.Config{ClusterName: opts.ClusterID, API: opts.API}
+	cfg := layout.Config{ClusterName: opts.ClusterID, API: opts.API}
 	var segmentPorts []nsxclient.ChildNode
 	for _, p := range sortedPods(w.Pods) {
 		p, addrs, ok, err := portPod(p)
@@ -143,15 +143,15 @@ func (r *Realized) createSegmentPorts(ctx context.Context, w World, opts Options
 		if !ok {
 			continue
 		}
-		sp := ncpemu.SegmentPortForPod(cfg, p, addrs)
+		sp := layout.SegmentPortForPod(cfg, p, addrs)
 		segmentPorts = append(segmentPorts, nsxclient.ChildSegmentPort(sp))
-		pp := podPort{id: nsxclient.SegmentPortPath(ncpemu.Segment(cfg).ID, sp.ID)} // Traceflow takes a segment port's path
+		pp := podPort{id: nsxclient.SegmentPortPath(layout.Segment(cfg).ID, sp.ID)} // Traceflow takes a segment port's path
 		for _, a := range addrs {
 			pp.addrs = append(pp.addrs, a.String())
 		}
 		r.ports[PodRef{p.Namespace, p.Name}] = pp
 	}
-	seg := ncpemu.Segment(cfg)
+	seg := layout.Segment(cfg)
 	for i := 0; i == 0 || i < len(segmentPorts); i += nsxclient.MaxHierarchicalObjects - 1 {
 		s := seg
 		s.Children = segmentPorts[i:min(len(segmentPorts), i+nsxclient.MaxHierarchicalObjects-1)]
@@ -169,7 +169,7 @@ func portBody(p *corev1.Pod, clusterID string) (nsxclient.LogicalPort, bool, err
 	if err != nil || !ok {
 		return nsxclient.LogicalPort{}, false, err
 	}
-	return ncpemu.PortForPod(ncpemu.Config{ClusterName: clusterID}, p, addrs), true, nil
+	return layout.PortForPod(layout.Config{ClusterName: clusterID}, p, addrs), true, nil
 }
 
 // portPod is the pod as NCP sees it and its addresses; ok is false for a pod without a port (host

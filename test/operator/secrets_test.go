@@ -18,7 +18,7 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/nsxsim"
-	"github.com/microseg/microseg/internal/operator"
+	"github.com/microseg/microseg/internal/nsxconn"
 )
 
 // Credentials never leave the operator's memory except towards NSX: after a stretch of NSX faults
@@ -29,7 +29,7 @@ var _ = Describe("credentials", Ordered, func() {
 	const wrongPassword = "Wrong-Passw0rd-From-A-Bad-Rotation"
 
 	writePassword := func(p string) {
-		Expect(os.WriteFile(filepath.Join(credsDir, operator.PasswordFile), []byte(p+"\n"), 0o600)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(credsDir, nsxconn.PasswordFile), []byte(p+"\n"), 0o600)).To(Succeed())
 	}
 
 	It("never appear in logs, events or statuses, through NSX faults and a wrong password", func(ctx context.Context) {

@@ -29,6 +29,7 @@ import (
 	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsync"
+	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
@@ -113,8 +114,8 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	Expect(err).NotTo(HaveOccurred())
 
 	credsDir = GinkgoT().TempDir()
-	Expect(os.WriteFile(filepath.Join(credsDir, operator.UsernameFile), []byte(nsxUser+"\n"), 0o600)).To(Succeed())
-	Expect(os.WriteFile(filepath.Join(credsDir, operator.PasswordFile), []byte(nsxPassword+"\n"), 0o600)).To(Succeed())
+	Expect(os.WriteFile(filepath.Join(credsDir, nsxconn.UsernameFile), []byte(nsxUser+"\n"), 0o600)).To(Succeed())
+	Expect(os.WriteFile(filepath.Join(credsDir, nsxconn.PasswordFile), []byte(nsxPassword+"\n"), 0o600)).To(Succeed())
 
 	startEmulator(ncpemu.APIManager)
 
@@ -158,7 +159,7 @@ func operatorOptions() operator.Options {
 		NSX: nsxclient.Config{
 			Host:        nsxURL,
 			AuthMode:    nsxclient.AuthSession,
-			Credentials: operator.NewFileCredentials(credsDir, time.Second),
+			Credentials: nsxconn.NewFileCredentials(credsDir, time.Second),
 			CACertPEM:   caPEM,
 			RateLimit:   -1,
 			// Give up quickly on a 503, so the test sees the operator's own retry at work.

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
@@ -77,8 +78,8 @@ func TestOperatorRSS(t *testing.T) {
 	t.Cleanup(nsx.Close)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "ca.pem"), string(nsx.CAPEM))
-	write(t, filepath.Join(dir, "creds", operator.UsernameFile), nsx.User)
-	write(t, filepath.Join(dir, "creds", operator.PasswordFile), nsx.Password)
+	write(t, filepath.Join(dir, "creds", nsxconn.UsernameFile), nsx.User)
+	write(t, filepath.Join(dir, "creds", nsxconn.PasswordFile), nsx.Password)
 	probe := freeAddr(t)
 	cmd := exec.Command(binary, "--nsx-url="+nsx.URL, "--nsx-auth=session", "--nsx-credentials-dir="+filepath.Join(dir, "creds"),
 		"--nsx-ca-file="+filepath.Join(dir, "ca.pem"), "--cluster-id=rss", "--metrics-bind-address=0",

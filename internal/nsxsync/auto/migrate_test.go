@@ -16,6 +16,7 @@ import (
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 	"github.com/microseg/microseg/internal/nsxsync"
@@ -51,7 +52,7 @@ func newWorld(t *testing.T, w pipeline.World) *world {
 		ClientTransport: func(base http.RoundTripper) http.RoundTripper { return hook{base, x} }})
 	x.sim, x.client = nsx.Sim, nsx.Client
 	cfg := ncpemu.Config{ClusterName: cluster, API: ncpemu.APIPolicy}
-	seg := ncpemu.Segment(cfg)
+	seg := layout.Segment(cfg)
 	for i := range w.Pods {
 		p := &w.Pods[i]
 		p.UID = types.UID(p.Namespace + "-" + p.Name)
@@ -60,7 +61,7 @@ func newWorld(t *testing.T, w pipeline.World) *world {
 			addrs = append(addrs, netip.MustParseAddr(ip.IP))
 		}
 		x.pods = append(x.pods, addrs[0])
-		seg.Children = append(seg.Children, nsxclient.ChildSegmentPort(ncpemu.SegmentPortForPod(cfg, p, addrs)))
+		seg.Children = append(seg.Children, nsxclient.ChildSegmentPort(layout.SegmentPortForPod(cfg, p, addrs)))
 	}
 	if err := x.client.Policy().PatchInfra(context.Background(), nsxclient.NewInfra(nsxclient.ChildSegment(seg)), nsxclient.PatchInfraOptions{}); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/microseg/microseg/internal/compile/compiletest"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/nsxsync/policy"
@@ -110,10 +111,10 @@ func addBenchPorts(b *testing.B, c *nsxclient.Client, w compiletest.World) {
 		for _, ip := range p.Status.PodIPs {
 			addrs = append(addrs, netip.MustParseAddr(ip.IP))
 		}
-		nodes = append(nodes, nsxclient.ChildSegmentPort(ncpemu.SegmentPortForPod(cfg, p, addrs)))
+		nodes = append(nodes, nsxclient.ChildSegmentPort(layout.SegmentPortForPod(cfg, p, addrs)))
 	}
 	for i := 0; i < len(nodes); i += 4000 {
-		seg := ncpemu.Segment(cfg)
+		seg := layout.Segment(cfg)
 		seg.Children = nodes[i:min(len(nodes), i+4000)]
 		if err := c.Policy().PatchInfra(context.Background(), nsxclient.NewInfra(nsxclient.ChildSegment(seg)), nsxclient.PatchInfraOptions{}); err != nil {
 			b.Fatal(err)

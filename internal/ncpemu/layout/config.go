@@ -1,4 +1,4 @@
-package ncpemu
+package layout
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"github.com/microseg/microseg/internal/ncptags"
 )
 
-// Defaults applied by Config.withDefaults.
+// Defaults applied by Config.WithDefaults.
 var (
 	DefaultClusterName     = "microseg"
 	DefaultLogicalSwitchID = "microseg-pod-switch"
@@ -48,7 +48,8 @@ type Config struct {
 	MaxConcurrentReconciles int
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults is the configuration with the defaults above applied.
+func (c Config) WithDefaults() Config {
 	if c.ClusterName == "" {
 		c.ClusterName = DefaultClusterName
 	}
@@ -79,7 +80,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-func (c Config) validate() error {
+// Validate says what is wrong with a configuration (defaults applied).
+func (c Config) Validate() error {
 	var errs []error
 	if c.API != APIManager && c.API != APIPolicy {
 		errs = append(errs, fmt.Errorf("API %q: use %q or %q", c.API, APIManager, APIPolicy))
