@@ -11,8 +11,8 @@ import (
 	"github.com/microseg/microseg/internal/simulate"
 )
 
-// Command runs "kubectl-microseg diff" and returns the exit code (0, 1 input, 2 internal, 3 flips
-// found with --fail-on-flip).
+// Command runs "kubectl-microseg diff" and returns the exit code (0, 1 input, 2 internal, 3 the
+// head over the NSX budget, or flips found with --fail-on-flip).
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts, err := ParseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -49,6 +49,10 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "kubectl-microseg diff: writing the output: %v\n", err)
 		return simulate.ExitCode(err)
+	}
+	if over := r.Budget.Over(); len(over) > 0 {
+		fmt.Fprintf(stderr, "kubectl-microseg diff: the head is over microseg's NSX budget (%s): the operator would refuse it\n", strings.Join(over, ", "))
+		return simulate.ExitOverBudget
 	}
 	if opts.FailOnFlip && len(r.Flips) > 0 {
 		fmt.Fprintf(stderr, "kubectl-microseg diff: %d connections flip (--fail-on-flip)\n", len(r.Flips))

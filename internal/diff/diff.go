@@ -15,8 +15,10 @@ import (
 	"time"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/compile"
 	"github.com/microseg/microseg/internal/evaluate"
+	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/pipeline"
 	"github.com/microseg/microseg/internal/ports"
 	"github.com/microseg/microseg/internal/simulate"
@@ -37,20 +39,23 @@ type Report struct {
 	NSX NSXChange
 	// Staged are the head's Staged policies with what enforcing each would change.
 	Staged []StagedImpact
-	// Budget is the change of microseg's NSX budget usage (rules, sections, groups against the
-	// --nsx-max-* limits): filled in once the NSX budget exists in the compiler's output; nil
-	// until then, and not printed.
-	Budget *BudgetDelta
+	// Budget is what the base and the head take of NSX against microseg's budget (the
+	// --nsx-max-* flags, as the operator's).
+	Budget BudgetDelta
 	// Warnings and Notes of the head (what NSX cannot express exactly; what was left out).
 	Warnings, Notes []string
 	// head is the head's simulation, for the HTML picture.
 	head *simulate.Result
 }
 
-// BudgetDelta is the place for the NSX budget's before and after (see Report.Budget).
+// BudgetDelta is the NSX budget's before and after (see Report.Budget).
 type BudgetDelta struct {
-	Kinds map[string][2]int `json:"kinds"`
+	Before, After ir.Usage
+	Limits        budget.Budget
 }
+
+// Over lists the budget kinds the head exceeds: the operator would refuse to apply it.
+func (d BudgetDelta) Over() []string { return d.Limits.Over(d.After) }
 
 // Flip is one flipped probe: simulate's record of the head, plus the verdict before and after.
 type Flip struct {
@@ -123,6 +128,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %s: %s", w.Object, w.Code, w.Message))
 	}
 	r.compare(base, head, headWorld)
+	r.Budget = BudgetDelta{Before: base.Usage, After: head.Usage, Limits: opts.Limits}
 	if r.NSX, err = nsxChange(ctx, baseWorld, headWorld, probe.ClusterID); err != nil {
 		return nil, err
 	}

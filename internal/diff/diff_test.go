@@ -97,6 +97,35 @@ func TestNoChangeNoFlip(t *testing.T) {
 	}
 }
 
+// TestBudgetDelta: the report carries both sides' NSX usage; a head over the budget exits 3 and
+// says which kind, although nothing else fails.
+func TestBudgetDelta(t *testing.T) {
+	base, head := sides(t)
+	out, stderr, code := run(t, sideArgs(base, head)...)
+	if code != simulate.ExitOK || !strings.Contains(out, "NSX budget: rules ") || !strings.Contains(out, " of 100000") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	r, err := Run(context.Background(), mustParse(t, sideArgs(base, head)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Budget.After.Rules <= r.Budget.Before.Rules || r.Budget.Before.Rules == 0 {
+		t.Fatalf("the head adds rules (a ClusterSecurityPolicy and NetworkPolicies): usage %d → %d", r.Budget.Before.Rules, r.Budget.After.Rules)
+	}
+	want := fmt.Sprintf("rules %d → %d (%+d) of 100000", r.Budget.Before.Rules, r.Budget.After.Rules, r.Budget.After.Rules-r.Budget.Before.Rules)
+	if !strings.Contains(out, want) {
+		t.Errorf("want %q in\n%s", want, out)
+	}
+	limit := fmt.Sprint(r.Budget.After.Rules - 1)
+	out, stderr, code = run(t, append(sideArgs(base, head), "--nsx-max-rules", limit)...)
+	if code != simulate.ExitOverBudget || !strings.Contains(stderr, "over microseg's NSX budget (rules)") || !strings.Contains(out, "the head is OVER (rules)") {
+		t.Errorf("--nsx-max-rules %s: exit %d\n%s\n%s", limit, code, out, stderr)
+	}
+	if _, _, code := run(t, append(sideArgs(base, head), "--nsx-max-rules", fmt.Sprint(r.Budget.After.Rules))...); code != simulate.ExitOK {
+		t.Errorf("at the limit exactly: exit %d, want 0", code)
+	}
+}
+
 // TestJSONRecordsAgreeWithSimulate: every -o json record is simulate's record of the head, and
 // its before and after are what simulate prints for the base and the head, field for field.
 func TestJSONRecordsAgreeWithSimulate(t *testing.T) {
@@ -165,4 +194,14 @@ func TestParseArgs(t *testing.T) {
 			t.Errorf("%q: %v, want an input error with %q", args, err, want)
 		}
 	}
+}
+
+// mustParse is ParseArgs that fails the test on an error.
+func mustParse(t *testing.T, args ...string) Options {
+	t.Helper()
+	opts, err := ParseArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
 }

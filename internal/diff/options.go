@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/simulate"
 )
 
@@ -24,6 +25,9 @@ type Options struct {
 	Recursive bool
 	// FailOnFlip makes a diff that finds flips exit with simulate.ExitMismatch (a CI gate).
 	FailOnFlip bool
+	// Limits is microseg's NSX budget (the operator's --nsx-max-* flags): the report compares
+	// the base's and the head's usage with it, and a head over it exits with ExitOverBudget.
+	Limits budget.Budget
 	// Probe are the probe flags shared with simulate (ports, filters, family, cluster id); its
 	// Output is text, json, markdown or html.
 	Probe simulate.Options
@@ -77,6 +81,7 @@ func ParseArgs(args []string) (Options, error) {
 	fs.BoolVar(&opts.Recursive, "R", false, "")
 	fs.BoolVar(&opts.Recursive, "recursive", false, "")
 	fs.BoolVar(&opts.FailOnFlip, "fail-on-flip", false, "")
+	budget.Bind(fs, &opts.Limits)
 	probe, err := simulate.ParseProbeFlags(fs, rest)
 	if errors.Is(err, flag.ErrHelp) {
 		return opts, err
@@ -95,6 +100,9 @@ func ParseArgs(args []string) (Options, error) {
 		return opts, simulate.InputErrorf("diff needs both sides: --base -f FILE_OR_DIR … --head -f FILE_OR_DIR … (or --base DIR --head DIR)")
 	case !slices.Contains([]string{OutputText, simulate.OutputJSON, OutputMarkdown, simulate.OutputHTML}, probe.Output):
 		return opts, simulate.InputErrorf("-o %q: the output formats are text, json, markdown and html", probe.Output)
+	}
+	if err := opts.Limits.Validate(); err != nil {
+		return opts, simulate.InputErrorf("%w", err)
 	}
 	check := probe
 	check.Output = simulate.OutputTable
@@ -129,6 +137,10 @@ Flags:
                         one record per flipped probe, simulate's record plus before and after);
                         html (the picture, flipped cells marked)
       --fail-on-flip    exit 3 when any connection flips (a CI gate)
+      --nsx-max-rules N, --nsx-max-sections N, --nsx-max-groups N, --nsx-max-ipsets N,
+      --nsx-max-rules-per-vnic N
+                        microseg's NSX budget, as the operator's flags of the same names: the
+                        report prints both sides' usage against it, and a head over it exits 3
       --ports LIST      ports to probe (default: every port either side's policies name, and 80/TCP)
       --from FILTER, --to FILTER, --family 4|6, --cluster-id ID   as for simulate
 
@@ -136,5 +148,6 @@ Pods present on one side only are listed, not compared. Pods without status.podI
 address they have in the base.
 
 Exit codes: 0 success (flips or not, without --fail-on-flip), 1 a flag, path or manifest needs
-fixing, 2 internal error, 3 connections flip and --fail-on-flip is set.
+fixing, 2 internal error, 3 the head is over the NSX budget (the operator would refuse it), or
+connections flip and --fail-on-flip is set.
 `

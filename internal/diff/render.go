@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/microseg/microseg/internal/budget"
 	"github.com/microseg/microseg/internal/report"
 	"github.com/microseg/microseg/internal/simulate"
 )
@@ -42,7 +43,31 @@ func (r *Report) nsxLines() []string {
 	return []string{
 		fmt.Sprintf("NSX writes: %d (%s); firewall rules written: %d; guarded: %s", r.NSX.Writes, strings.Join(parts, ", "), r.NSX.RulesWritten, yesNo(r.NSX.Guarded)),
 		fmt.Sprintf("NSX calls of the sync: %d; NSX time by the simulator's cost model: %.2f s; converged: %s", r.NSX.Calls, r.NSX.SimulatedTime.Seconds(), yesNo(r.NSX.Converged)),
+		r.budgetLine(),
 	}
+}
+
+// budgetLine is the NSX budget's before → after per kind, against microseg's share.
+func (r *Report) budgetLine() string {
+	d := r.Budget
+	parts := make([]string, len(budget.Kinds))
+	for i, k := range budget.Kinds {
+		before, after := budget.Used(d.Before, k), budget.Used(d.After, k)
+		limit := "no limit"
+		if l := d.Limits.Limit(k); l > 0 {
+			limit = fmt.Sprint(l)
+		}
+		change := fmt.Sprint(after)
+		if after != before {
+			change = fmt.Sprintf("%d → %d (%+d)", before, after, after-before)
+		}
+		parts[i] = fmt.Sprintf("%s %s of %s", strings.ReplaceAll(k, "_", " "), change, limit)
+	}
+	line := "NSX budget: " + strings.Join(parts, ", ")
+	if over := d.Over(); len(over) > 0 {
+		line += " — the head is OVER (" + strings.Join(over, ", ") + "): the operator would not apply it"
+	}
+	return line
 }
 
 func (r *Report) stagedLines() []string {
