@@ -20,8 +20,8 @@ import (
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/ncpemu"
-	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxconn"
+	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"

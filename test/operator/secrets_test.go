@@ -17,8 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
-	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxconn"
+	"github.com/microseg/microseg/internal/nsxsim"
 )
 
 // Credentials never leave the operator's memory except towards NSX: after a stretch of NSX faults

@@ -27,9 +27,9 @@ import (
 
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsync"
-	"github.com/microseg/microseg/internal/nsxconn"
 	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/simnsx"
 	"github.com/microseg/microseg/internal/testenv"
