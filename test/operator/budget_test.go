@@ -63,7 +63,7 @@ var _ = Describe("the NSX budget", Ordered, func() {
 	})
 
 	It("leaves NSX untouched for a policy that does not fit, and says why where people look", func(ctx context.Context) {
-		writes := firewallWrites()
+		writes := dfwWrites()
 		Expect(k8s.Create(ctx, wide)).To(Succeed())
 		Eventually(ctx, func(g Gomega) {
 			p, err := csp(ctx, guard.Name)
@@ -78,18 +78,18 @@ var _ = Describe("the NSX budget", Ordered, func() {
 		Eventually(ctx, func() ([]string, error) { return eventsAbout(ctx, ns, wide.Name) }).Should(ContainElement("Warning/" + securityv1alpha1.ReasonBudgetExceeded))
 		Expect(budgetGauge("microseg_nsx_budget_used", budget.KindRules)).To(BeNumerically(">", budgetGauge("microseg_nsx_budget_limit", budget.KindRules)))
 		// Through a periodic resync too: not one firewall write.
-		Consistently(firewallWrites, 2*resyncPeriod, 500*time.Millisecond).Should(Equal(writes))
+		Consistently(dfwWrites, 2*resyncPeriod, 500*time.Millisecond).Should(Equal(writes))
 	})
 
 	It("recovers when the policy goes, without writing to NSX", func(ctx context.Context) {
-		writes := firewallWrites()
+		writes := dfwWrites()
 		Expect(k8s.Delete(ctx, wide)).To(Succeed())
 		Eventually(ctx, allCurrent).Should(Succeed())
 		p, err := csp(ctx, guard.Name)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cond(p, securityv1alpha1.ConditionProgrammed).Status).To(Equal(metav1.ConditionTrue))
 		Expect(budgetGauge("microseg_nsx_budget_used", budget.KindRules)).To(BeNumerically("<=", budgetGauge("microseg_nsx_budget_limit", budget.KindRules)))
-		Expect(firewallWrites()).To(Equal(writes), "NSX still holds the DFW the budget admitted")
+		Expect(dfwWrites()).To(Equal(writes), "NSX still holds the DFW the budget admitted")
 	})
 })
 
