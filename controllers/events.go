@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"slices"
 	"sync"
@@ -89,9 +91,10 @@ func (e *npEvents) compileEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectR
 		return
 	}
 	// One event per rule (and one for the policy as a whole), listing that rule's warnings:
-	// events.k8s.io folds events that differ only in their note into one series, so one event per
-	// warning would show only the first of a rule's; the action names the rule so that rules stay
-	// apart.
+	// events.k8s.io folds events that differ only in their note into one series (the first note
+	// stays), so one event per warning would show only the first of a rule's; the action names the
+	// rule so that rules stay apart, and a digest of the note so that a rule whose warnings change
+	// (a second forger pod comes) gets an event with the new list.
 	byRule := map[string][]ir.Warning{}
 	for _, w := range res.Warnings {
 		byRule[w.Rule] = append(byRule[w.Rule], w)
@@ -104,8 +107,10 @@ func (e *npEvents) compileEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectR
 		a.said[note] = true
 		action := actionCompile
 		if rule != "" {
-			action = truncateAction(actionCompile + " " + rule)
+			action += " " + rule
 		}
+		suffix := " (warnings " + digest(note) + ")"
+		action = truncateTo(action, maxEventAction-len(suffix)) + suffix
 		e.recorder.Eventf(np, nil, corev1.EventTypeWarning, EventNotExactlyExpressible, action, "%s", note)
 	}
 }
@@ -117,8 +122,6 @@ const (
 )
 
 func truncateNote(s string) string { return truncateTo(s, maxEventNote) }
-
-func truncateAction(s string) string { return truncateTo(s, maxEventAction) }
 
 func (e *npEvents) programEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectResult, o *Outcome, a *npAnnounced) {
 	switch {
@@ -146,4 +149,10 @@ func (e *npEvents) programEvents(np *networkingv1.NetworkPolicy, res *ir.ObjectR
 		e.recorder.Eventf(np, nil, corev1.EventTypeNormal, EventProgrammed, actionProgram,
 			"Generation %d is programmed in NSX as %d firewall rules.", np.Generation, res.RuleCount)
 	}
+}
+
+// digest is a short fingerprint of an event's note, to tell series apart.
+func digest(note string) string {
+	sum := sha256.Sum256([]byte(note))
+	return hex.EncodeToString(sum[:4])
 }

@@ -83,7 +83,7 @@ func TestOperatorRSS(t *testing.T) {
 	probe := freeAddr(t)
 	cmd := exec.Command(binary, "--nsx-url="+nsx.URL, "--nsx-auth=session", "--nsx-credentials-dir="+filepath.Join(dir, "creds"),
 		"--nsx-ca-file="+filepath.Join(dir, "ca.pem"), "--cluster-id=rss", "--metrics-bind-address=0",
-		"--health-probe-bind-address="+probe, "--sync-delay=1s")
+		"--health-probe-bind-address="+probe, "--sync-delay=1s", "--nsx-api=manager")
 	// gctrace prints the live heap after every collection, which the resident set (pages the Go
 	// runtime keeps after a peak) does not show.
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath, "GODEBUG=gctrace=1")
