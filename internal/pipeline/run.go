@@ -122,8 +122,11 @@ func (r *Realized) createPorts(ctx context.Context, w World, opts Options) error
 	}
 	for _, p := range sortedPods(w.Pods) {
 		body, ok, err := portBody(p, opts.ClusterID)
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			continue // no port: host network, or no address yet
 		}
 		if err := r.createPort(ctx, PodRef{p.Namespace, p.Name}, body); err != nil {
 			return err
