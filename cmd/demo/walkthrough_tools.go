@@ -20,9 +20,11 @@ import (
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/explain"
 	"github.com/microseg/microseg/internal/matrix"
+	"github.com/microseg/microseg/internal/ncpemu"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 	"github.com/microseg/microseg/internal/reference"
 	"github.com/microseg/microseg/internal/simulate"
+	"github.com/microseg/microseg/nsxclient"
 )
 
 // The tools walk-through: kubectl-microseg's matrix and explain against this cluster, as the
@@ -177,16 +179,16 @@ func (d *demo) showStaged(ctx context.Context, w io.Writer) error {
 	if imp.Status.Realized == nil || len(imp.Status.Realized.SectionIDs) != 1 {
 		return fmt.Errorf("the staged policy's status names no NSX section: %+v", imp.Status.Realized)
 	}
-	rules, err := d.nsx.ListRules(ctx, imp.Status.Realized.SectionIDs[0])
+	disabled, err := d.rulesDisabled(ctx, imp.Status.Realized.SectionIDs[0])
 	if err != nil {
 		return err
 	}
-	for _, r := range rules {
-		if !r.Disabled {
-			return fmt.Errorf("NSX rule %s of the staged policy is enabled", r.DisplayName)
+	for name, off := range disabled {
+		if !off {
+			return fmt.Errorf("NSX rule %s of the staged policy is enabled", name)
 		}
 	}
-	fmt.Fprintf(w, "  in NSX: section %s holds %d rule(s), all disabled\n", imp.Status.Realized.SectionIDs[0], len(rules))
+	fmt.Fprintf(w, "  in NSX: %s %s holds %d rule(s), all disabled\n", d.sectionWord(), imp.Status.Realized.SectionIDs[0], len(disabled))
 	if allowed, err := d.traced(ctx, "service-a", "service-b"); err != nil || !allowed {
 		return errors.Join(fmt.Errorf("service-a → service-b while the policy is staged: allowed %v", allowed), err)
 	}
@@ -276,12 +278,48 @@ func (d *demo) firewallWrites() int64 {
 	var n int64
 	for endpoint, st := range d.sim.Stats().Endpoints {
 		method, path, _ := strings.Cut(endpoint, " ")
-		if method != "GET" && !strings.Contains(path, "list_with_rules") &&
-			(strings.Contains(path, "/firewall/") || strings.Contains(path, "/ns-groups") || strings.Contains(path, "/ip-sets")) {
+		if method == "GET" || strings.Contains(path, "list_with_rules") {
+			continue
+		}
+		manager := strings.Contains(path, "/firewall/") || strings.Contains(path, "/ns-groups") || strings.Contains(path, "/ip-sets")
+		// Policy: the DFW's objects under /infra (NCP's segment ports are not microseg's writes).
+		policy := strings.HasPrefix(path, "/policy/api/v1/infra") && !strings.Contains(path, "/segments")
+		if manager || policy {
 			n += st.Calls
 		}
 	}
 	return n
+}
+
+// rulesDisabled reads whether each NSX rule of a section (Manager API id) or security policy
+// (Policy API path, as the policy's status names it) is disabled, by rule name.
+func (d *demo) rulesDisabled(ctx context.Context, id string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if !strings.HasPrefix(id, "/infra/") {
+		rules, err := d.nsx.ListRules(ctx, id)
+		for _, r := range rules {
+			out[r.DisplayName] = r.Disabled
+		}
+		return out, err
+	}
+	// /infra/domains/<domain>/security-policies/<id>
+	parts := strings.Split(id, "/")
+	if len(parts) != 6 || parts[2] != "domains" || parts[4] != "security-policies" {
+		return nil, fmt.Errorf("%q is not a security policy's path", id)
+	}
+	rules, err := d.nsx.Policy().ListRules(ctx, parts[3], parts[5], nsxclient.PolicyListOptions{})
+	for _, r := range rules {
+		out[r.DisplayName] = r.Disabled
+	}
+	return out, err
+}
+
+// sectionWord is what the API calls a section.
+func (d *demo) sectionWord() string {
+	if d.api == ncpemu.APIPolicy {
+		return "security policy"
+	}
+	return "section"
 }
 
 // removeStaged deletes the walk-through's policy and waits until service-a reaches service-b

@@ -141,7 +141,7 @@ func Run(ctx context.Context, opts Options, c client.Client, nsx *nsxclient.Clie
 		return nil, inputErrorf("pod %s/%s has no logical port in the DFW (host network, finished, or no address yet)", x.dst.Namespace, x.dst.Name)
 	}
 	if nsx != nil {
-		if x.nsxIDs, err = readNSXIDs(ctx, nsx, x.clusterID()); err != nil {
+		if x.nsxIDs, err = readNSXIDs(ctx, nsx, x.clusterID(), x.opts.API); err != nil {
 			out.Missing = append(out.Missing, "microseg's objects in NSX: "+err.Error()+"; ids come from the ClusterSecurityPolicies' status")
 			x.nsxIDs = nil
 		}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/microseg/microseg/internal/evaluate"
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/nsxsync"
 	"github.com/microseg/microseg/internal/nsxsync/manager"
+	"github.com/microseg/microseg/internal/nsxsync/policy"
 	"github.com/microseg/microseg/internal/ownership"
 	"github.com/microseg/microseg/nsxclient"
 )
@@ -18,10 +20,27 @@ type nsxIDs struct {
 	owned *ownership.Index
 }
 
-// readNSXIDs reads microseg's objects the way the operator's sync does (the Manager backend's
-// read: sections with their rules, groups), GETs only.
-func readNSXIDs(ctx context.Context, c *nsxclient.Client, clusterID string) (*nsxIDs, error) {
-	b, err := manager.Over(c, manager.Config{ClusterID: clusterID})
+// readNSXIDs reads microseg's objects the way the operator's sync does, GETs only: with the
+// Manager backend (sections with their rules, groups) or the Policy backend (security policies
+// with their rules, groups). api auto reads the Manager API first and the Policy API when
+// microseg has no section there (as after a migration to the Policy API).
+func readNSXIDs(ctx context.Context, c *nsxclient.Client, clusterID, api string) (*nsxIDs, error) {
+	if api != APIPolicy {
+		owned, err := readOwned(ctx, func() (nsxsync.Backend, error) {
+			return manager.Over(c, manager.Config{ClusterID: clusterID})
+		})
+		if err != nil || api == APIManager || len(owned.Sections()) > 0 {
+			return &nsxIDs{owned: owned}, err
+		}
+	}
+	owned, err := readOwned(ctx, func() (nsxsync.Backend, error) {
+		return policy.New(c, policy.Config{ClusterID: clusterID})
+	})
+	return &nsxIDs{owned: owned}, err
+}
+
+func readOwned(ctx context.Context, backend func() (nsxsync.Backend, error)) (*ownership.Index, error) {
+	b, err := backend()
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +48,7 @@ func readNSXIDs(ctx context.Context, c *nsxclient.Client, clusterID string) (*ns
 	if err != nil {
 		return nil, err
 	}
-	return &nsxIDs{owned: st.Owned()}, nil
+	return st.Owned(), nil
 }
 
 // nsxRule names the NSX section and rule that realize a decision, with their ids from NSX, or
@@ -69,9 +88,10 @@ func (x *explainer) nsxRule(d evaluate.Decision) NSXRule {
 }
 
 // ruleNumber is the id NSX's Traceflow reports for the rule that decided a side (acl_rule_id), if
-// known: Manager rule ids are numbers.
+// known: Manager rule ids are numbers; Policy rules are named by path, and their numbers are not
+// known here, so a Policy trace is compared on its verdict only.
 func (x *explainer) ruleNumber(s Side) string {
-	if s.NSX.IDsFrom == "NSX" {
+	if s.NSX.IDsFrom == "NSX" && s.NSX.RuleID != "" && strings.Trim(s.NSX.RuleID, "0123456789") == "" {
 		return s.NSX.RuleID
 	}
 	return ""
