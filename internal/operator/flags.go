@@ -41,7 +41,7 @@ type Flags struct {
 // variables NSX_URL and CLUSTER_ID.
 func BindFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
-	f.Flags.Bind(fs)
+	f.Bind(fs)
 	fs.StringVar(&f.ClusterID, "cluster-id", os.Getenv("CLUSTER_ID"), "The cluster's name as NCP knows it (the ncp/cluster tag on pod ports); also tags everything microseg creates in NSX (required; default $CLUSTER_ID).")
 	fs.StringVar(&f.AnchorSection, "anchor-section", "", "Id or display name of the NSX firewall section that microseg's sections go directly below. Default: the top of the DFW.")
 	fs.DurationVar(&f.ResyncPeriod, "resync-period", DefaultResyncPeriod, "How often NSX is compared with the policies when nothing changed; repairs edits made in NSX behind microseg's back.")
