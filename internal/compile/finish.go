@@ -17,8 +17,9 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 		ruleHashes := make([]string, len(s.Rules))
 		for j := range s.Rules {
 			r := &s.Rules[j]
-			r.Hash = ""
-			r.Hash = contentHash(mustJSON(r))
+			if r.Hash == "" { // the incremental compiler keeps the hashes of rules it reuses
+				r.Hash = contentHash(mustJSON(r))
+			}
 			ruleHashes[j] = r.Hash
 		}
 		s.Hash = contentHash(s.Key, s.DisplayName, string(s.Tier), mustJSON(ruleHashes))
