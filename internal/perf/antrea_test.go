@@ -24,8 +24,21 @@ import (
 // the world included) and plan-steps. The compiler is FullCompiler; an incremental one plugs in
 // through Compiler. MICROSEG_ANTREA_NAMESPACES shrinks the world for a quick run.
 //
-//	go test -run '^$' -bench AntreaWorld -benchtime 3x -benchmem -timeout 60m ./internal/perf/
+//	go test -run '^$' -bench 'AntreaWorld$' -benchtime 3x -benchmem -timeout 60m ./internal/perf/
 func BenchmarkAntreaWorld(b *testing.B) {
+	benchmarkAntreaWorld(b, FullCompiler{}, antreaNamespaces(b))
+}
+
+// BenchmarkAntreaWorldIncremental is BenchmarkAntreaWorld with compile.Incremental
+// (IncrementalCompiler) in place of the full compile: "compile" is its first compile (every part,
+// logged), the events recompile what they reach.
+//
+//	go test -run '^$' -bench AntreaWorldIncremental -benchtime 3x -benchmem -timeout 60m ./internal/perf/
+func BenchmarkAntreaWorldIncremental(b *testing.B) {
+	benchmarkAntreaWorld(b, NewIncrementalCompiler(), antreaNamespaces(b))
+}
+
+func antreaNamespaces(b *testing.B) int {
 	namespaces := 25000
 	if v := os.Getenv("MICROSEG_ANTREA_NAMESPACES"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -34,7 +47,7 @@ func BenchmarkAntreaWorld(b *testing.B) {
 		}
 		namespaces = n
 	}
-	benchmarkAntreaWorld(b, FullCompiler{}, namespaces)
+	return namespaces
 }
 
 func benchmarkAntreaWorld(b *testing.B, c Compiler, namespaces int) {
