@@ -65,12 +65,16 @@ type DFWReconciler struct {
 	syncer *nsxsync.Syncer
 	// forgers are the pods with forged NCP identity labels last logged, with the warning logged.
 	forgers map[string]string
+	// compiler recompiles what the changes since the last sync reach (the trigger records them);
+	// fullNext makes the next compile a full one (after a failed sync).
+	compiler *compile.Incremental
+	fullNext bool
 }
 
 // NewDFWReconciler returns the reconciler; SetupWithManager starts it. c is the manager's cached
 // client.
 func NewDFWReconciler(c client.Client, cfg DFWConfig) *DFWReconciler {
-	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes(),
+	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes(), compiler: compile.NewIncremental(),
 		syncer: nsxsync.NewSyncer(nsxsync.SyncerConfig{Backend: cfg.NSX, DryRun: cfg.DryRun, ResyncPeriod: cfg.ResyncPeriod})}
 }
 
@@ -103,17 +107,26 @@ func (r *DFWReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // Reconcile runs one sync of the whole DFW.
-func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (_ reconcile.Result, rerr error) {
 	logger := log.FromContext(ctx)
 	start := time.Now()
 	pending := r.trigger.take()
+	changes := r.trigger.takeChanges()
 	wasSynced := r.synced.Load()
+	// The compile is incremental (only what the changes reach is compiled again, the model is
+	// the one compile.Compile gives); it is a full one at the first sync, at a resync (no change
+	// pending) and after any failed sync.
+	if r.fullNext || pending == 0 {
+		changes = compile.Changes{All: true}
+	}
+	r.fullNext = true
+	defer func() { r.fullNext = rerr != nil }()
 
 	in, err := r.inputs(ctx)
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, err)
 	}
-	model, err := compile.Compile(in)
+	model, err := r.compiler.Compile(in, changes)
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, fmt.Errorf("compiling the policies: %w", err))
 	}

@@ -31,7 +31,9 @@ import (
 // benchmark, internal/perf).
 //
 // The caller must name every change since the previous call (Changes); when in doubt it passes
-// Changes{All: true}, which is a full compile. An Incremental is not safe for concurrent use.
+// Changes{All: true}, which is a full compile. An Incremental is not safe for concurrent use. The
+// models it returns share their slices (lists of refs, criteria, addresses) with what it keeps
+// for the next call: like every user of a compiled model, treat them as read-only.
 type Incremental struct {
 	clusterID string
 	settings  Settings
@@ -258,5 +260,10 @@ func (c *compiler) assemble(csp *part, parts map[string]*part) *ir.Model {
 		}
 	}
 	sections := slices.Concat(csp.sections[0], c.pack(perNS), csp.sections[1])
+	for i := range sections {
+		if sections[i].Tier != ir.TierDeveloper { // the part keeps its own; pack made new ones
+			sections[i].Rules = slices.Clone(sections[i].Rules)
+		}
+	}
 	return c.finish(sections)
 }
