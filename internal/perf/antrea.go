@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -61,6 +62,13 @@ type Realized struct {
 	backend  nsxsync.Backend
 	compiler Compiler
 	fp       [sha256.Size]byte
+	// Last is how long each step of the last EventToPlan took.
+	Last StepTimes
+}
+
+// StepTimes split the time from an event to its plan.
+type StepTimes struct {
+	Compile, Fingerprint, Plan time.Duration
 }
 
 // Realize compiles the world with c and brings an in-memory NSX to its model.
@@ -89,13 +97,21 @@ func Realize(c Compiler, w compile.Input) (*Realized, error) {
 // world after the change and, when the model differs from the realized one (the operator's
 // fingerprint shortcut), plan against what NSX holds. The plan is nil when nothing changed.
 func (r *Realized) EventToPlan(in compile.Input, ev Event) (nsxsync.Plan, error) {
+	r.Last = StepTimes{}
+	start := time.Now()
 	m, err := r.compiler.Compile(in, ev)
+	r.Last.Compile = time.Since(start)
 	if err != nil {
 		return nil, err
 	}
-	if fp, ok := nsxsync.Fingerprint(m); ok && fp == r.fp {
+	start = time.Now()
+	fp, ok := nsxsync.Fingerprint(m)
+	r.Last.Fingerprint = time.Since(start)
+	if ok && fp == r.fp {
 		return nil, nil
 	}
+	start = time.Now()
+	defer func() { r.Last.Plan = time.Since(start) }()
 	return r.backend.Plan(m, r.State)
 }
 

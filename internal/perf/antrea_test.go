@@ -21,7 +21,9 @@ import (
 //     the world plus that policy).
 //
 // Custom metrics: peak-heap-MB (the largest live-and-uncollected heap seen during the operation,
-// the world included) and plan-steps. The compiler is FullCompiler; an incremental one plugs in
+// the world included), plan-steps, and the event's time split into compile-ms, fingerprint-ms
+// (the operator's "did the model change" check) and plan-ms (the Manager backend's planner;
+// 0 when the fingerprint shows no change). The compiler is FullCompiler; an incremental one plugs in
 // through Compiler. MICROSEG_ANTREA_NAMESPACES shrinks the world for a quick run.
 //
 //	go test -run '^$' -bench 'AntreaWorld$' -benchtime 3x -benchmem -timeout 60m ./internal/perf/
@@ -75,6 +77,7 @@ func benchmarkAntreaWorld(b *testing.B, c Compiler, namespaces int) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
+			var times StepTimes
 			steps, i := 0, 0
 			for b.Loop() {
 				in, ev := next(i)
@@ -85,12 +88,19 @@ func benchmarkAntreaWorld(b *testing.B, c Compiler, namespaces int) {
 					b.Fatal(err)
 				}
 				peak = max(peak, p.Stop())
+				times.Compile += r.Last.Compile
+				times.Fingerprint += r.Last.Fingerprint
+				times.Plan += r.Last.Plan
 				if pl != nil {
 					steps = pl.Summary().Steps
 				}
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 			b.ReportMetric(float64(steps), "plan-steps")
+			n := float64(max(i, 1))
+			b.ReportMetric(times.Compile.Seconds()*1000/n, "compile-ms")
+			b.ReportMetric(times.Fingerprint.Seconds()*1000/n, "fingerprint-ms")
+			b.ReportMetric(times.Plan.Seconds()*1000/n, "plan-ms")
 		})
 	}
 	event("pod-added", func(i int) (compile.Input, Event) {
