@@ -65,9 +65,11 @@ type DFWReconciler struct {
 	syncer *nsxsync.Syncer
 	// forgers are the pods with forged NCP identity labels last logged, with the warning logged.
 	forgers map[string]string
-	// compiler recompiles what the changes since the last sync reach (the trigger records them);
-	// fullNext makes the next compile a full one (after a failed sync).
+	// compiler recompiles what the changes since the last compile reach; last holds the
+	// resourceVersions of what it compiled (changes.go); fullNext makes the next compile a full
+	// one (after a failed sync).
 	compiler *compile.Incremental
+	last     *versions
 	fullNext bool
 }
 
@@ -111,24 +113,28 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (_ r
 	logger := log.FromContext(ctx)
 	start := time.Now()
 	pending := r.trigger.take()
-	changes := r.trigger.takeChanges()
 	wasSynced := r.synced.Load()
-	// The compile is incremental (only what the changes reach is compiled again, the model is
-	// the one compile.Compile gives); it is a full one at the first sync, at a resync (no change
-	// pending) and after any failed sync.
-	if r.fullNext || pending == 0 {
-		changes = compile.Changes{All: true}
-	}
-	r.fullNext = true
-	defer func() { r.fullNext = rerr != nil }()
 
 	in, err := r.inputs(ctx)
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, err)
 	}
+	// The compile is incremental: what changed since the last compile (by resourceVersion) is
+	// compiled again, the model is the one compile.Compile gives. It is a full one at the first
+	// sync, at a resync (no change pending) and after any failed sync.
+	changes := compile.Changes{All: true}
+	cur, versioned := versionsOf(in)
+	if r.last != nil && versioned && !r.fullNext && pending > 0 {
+		changes = changesSince(*r.last, cur)
+	}
+	r.last, r.fullNext = nil, true
+	defer func() { r.fullNext = rerr != nil }()
 	model, err := r.compiler.Compile(in, changes)
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, fmt.Errorf("compiling the policies: %w", err))
+	}
+	if versioned {
+		r.last = &cur
 	}
 	r.logForgers(logger, model)
 	// Tell new and changed policies at once whether they compiled, before NSX (which may be
