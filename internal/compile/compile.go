@@ -113,6 +113,11 @@ type compiler struct {
 	refAddrCache map[ir.Ref]*netipx.IPSet
 	// groupLog, when set, records every change to the registry (grouplog.go).
 	groupLog *[]groupOp
+	// appliedCache: the pods of applied_to groups, by key (portload.go).
+	appliedCache map[string][]int32
+	// load, when set, is the port load finish reports (the incremental compiler sums it from
+	// its parts).
+	load *ir.PortLoad
 }
 
 // Compile turns Kubernetes objects into the DFW model. It is pure and deterministic: the same
@@ -146,6 +151,7 @@ func newCompiler(in Input) (*compiler, error) {
 		podCache:     map[string]podSet{},
 		forgeryCache: map[string][]int32{},
 		refAddrCache: map[ir.Ref]*netipx.IPSet{},
+		appliedCache: map[string][]int32{},
 	}
 	c.resetOutputs()
 	return c, nil

@@ -11,7 +11,11 @@ import (
 // finish hashes rules and sections, keeps the groups the rules reach, and summarises each source
 // object.
 func (c *compiler) finish(sections []ir.Section) *ir.Model {
-	m := &ir.Model{ClusterID: c.clusterID, Sections: sections, PortLoad: c.portLoad(sections)}
+	load := c.load
+	if load == nil {
+		load = c.portLoad(sections)
+	}
+	m := &ir.Model{ClusterID: c.clusterID, Sections: sections, PortLoad: load}
 	for i := range m.Sections {
 		s := &m.Sections[i]
 		ruleHashes := make([]string, len(s.Rules))

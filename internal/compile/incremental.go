@@ -80,6 +80,10 @@ type part struct {
 	logs     [3][]groupOp
 	sections [2][]ir.Section // ClusterSecurityPolicies: the Security and Baseline tiers
 	rules    []ir.Rule       // a namespace's rules, hashed
+	// load counts, for each pod of the namespace (in order), the part's rules applied to it;
+	// loadOK is false when a rule applies to a pod elsewhere (forged labels), then finish counts.
+	load     []int32
+	loadOK   bool
 	objects  []ir.ObjectResult
 	warnings []ir.Warning
 	forgery  map[int32]map[string]bool
@@ -191,12 +195,60 @@ func (c *compiler) compileNamespacePart(nps []*networkingv1.NetworkPolicy) *part
 		c.compileOneNP(np, d)
 	}
 	c.groupLog = &p.logs[1]
-	p.rules = c.namespaceRules(nps[0].Namespace, d)
+	ns := nps[0].Namespace
+	p.rules = c.namespaceRules(ns, d)
 	for i := range p.rules {
 		p.rules[i].Hash = contentHash(mustJSON(&p.rules[i]))
 	}
 	c.endPart(p)
+	p.load, p.loadOK = c.namespaceLoad(ns, p.rules)
 	return p
+}
+
+// namespaceLoad counts a namespace's rules on each of its pods; ok is false when a rule applies
+// to a pod of another namespace.
+func (c *compiler) namespaceLoad(ns string, rules []ir.Rule) (load []int32, ok bool) {
+	idx, found := c.snap.nsIndex[ns]
+	var pods []int32
+	if found {
+		pods = c.snap.podsByNS[idx]
+	}
+	load = make([]int32, len(pods))
+	ok = true
+	c.forEachRuleLoad([]ir.Section{{Rules: rules}}, c.appliedCache, func(p int32) {
+		// A namespace's pods are contiguous in the snapshot's order.
+		if len(pods) == 0 {
+			ok = false
+			return
+		}
+		if i := int(p) - int(pods[0]); i >= 0 && i < len(pods) && pods[i] == p {
+			load[i]++
+		} else {
+			ok = false
+		}
+	})
+	return load, ok
+}
+
+// assembledLoad sums the port load from the ClusterSecurityPolicies' sections and the parts'
+// counts, or returns nil when a part could not count its own (finish then counts everything).
+func (c *compiler) assembledLoad(csp *part, parts map[string]*part) *ir.PortLoad {
+	load := make([]int32, len(c.snap.pods))
+	for ns, p := range parts {
+		idx, found := c.snap.nsIndex[ns]
+		var pods []int32
+		if found {
+			pods = c.snap.podsByNS[idx]
+		}
+		if !p.loadOK || len(pods) != len(p.load) {
+			return nil
+		}
+		for i, n := range p.load {
+			load[pods[i]] += n
+		}
+	}
+	c.forEachRuleLoad(slices.Concat(csp.sections[0], csp.sections[1]), map[string][]int32{}, func(p int32) { load[p]++ })
+	return c.busiest(load)
 }
 
 // seesOwnNamespaceOnly reports whether what a policy compiles to depends on its own namespace's
@@ -259,6 +311,7 @@ func (c *compiler) assemble(csp *part, parts map[string]*part) *ir.Model {
 			perNS[ns] = p.rules
 		}
 	}
+	c.load = c.assembledLoad(csp, parts)
 	sections := slices.Concat(csp.sections[0], c.pack(perNS), csp.sections[1])
 	for i := range sections {
 		if sections[i].Tier != ir.TierDeveloper { // the part keeps its own; pack made new ones
