@@ -125,21 +125,29 @@ type compiler struct {
 // unusable input as a whole (no cluster id, impossible settings); an invalid policy is reported in
 // its ObjectResult (Accepted=false) and left out.
 func Compile(in Input) (*ir.Model, error) {
-	c, err := newCompiler(in)
+	c, err := newCompiler(in, nil)
 	if err != nil {
 		return nil, err
 	}
 	return c.compileAll(in), nil
 }
 
-// newCompiler checks the input as a whole and indexes its namespaces and pods.
-func newCompiler(in Input) (*compiler, error) {
+// newCompiler checks the input as a whole and indexes its namespaces and pods, or takes the index
+// and the selector caches of same, a compiler of the same namespaces, pods, cluster id and
+// settings.
+func newCompiler(in Input, same *compiler) (*compiler, error) {
 	settings := in.Settings.withDefaults()
 	if err := settings.validate(); err != nil {
 		return nil, err
 	}
 	if in.ClusterID == "" || len(in.ClusterID) > settings.MaxTagValueLen {
 		return nil, fmt.Errorf("compile: cluster id %q must be 1..%d characters", in.ClusterID, settings.MaxTagValueLen)
+	}
+	if same != nil {
+		c := *same
+		c.groupLog, c.load = nil, nil
+		c.resetOutputs()
+		return &c, nil
 	}
 	c := &compiler{
 		clusterID: in.ClusterID,

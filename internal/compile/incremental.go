@@ -40,7 +40,10 @@ type Incremental struct {
 	forgers   bool // the last snapshot had pods with forged identity labels
 	csp       *part
 	parts     map[string]*part // by namespace; namespaces with NetworkPolicies only
-	stats     IncrementalStats
+	// last is the last call's compiler: its snapshot and selector caches serve the next call when
+	// no pod or namespace changed.
+	last  *compiler
+	stats IncrementalStats
 }
 
 // IncrementalStats say how much of the last compile was reused.
@@ -94,7 +97,12 @@ func NewIncremental() *Incremental { return &Incremental{} }
 
 // Compile compiles in, in which ch names everything that changed since the previous call.
 func (x *Incremental) Compile(in Input, ch Changes) (*ir.Model, error) {
-	c, err := newCompiler(in)
+	same := x.last
+	if ch.All || len(ch.Pods) > 0 || in.ClusterID != x.clusterID || !reflect.DeepEqual(in.Settings, x.settings) {
+		same = nil
+	}
+	x.last = nil
+	c, err := newCompiler(in, same)
 	if err != nil {
 		x.parts, x.csp = nil, nil
 		return nil, err
@@ -139,7 +147,10 @@ func (x *Incremental) Compile(in Input, ch Changes) (*ir.Model, error) {
 		x.parts[list[0].Namespace] = c.compileNamespacePart(list)
 		x.stats.Compiled++
 	}
-	return c.assemble(x.csp, x.parts), nil
+	m := c.assemble(x.csp, x.parts)
+	c.resetOutputs() // the model holds copies; keep only the snapshot and the caches
+	x.last = c
+	return m, nil
 }
 
 // splitByNamespace cuts a sorted list into runs of one namespace.
