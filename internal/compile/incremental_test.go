@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -104,9 +106,11 @@ func randomEvent(g gen, in Input) (Input, Changes, string) {
 		}
 		return pick(g, nsNames...)
 	}
-	nsIndex := func(name string) int {
-		var n int
-		fmt.Sscanf(name, "ns%d", &n)
+	nsIndex := func(name string) int { // the generator names namespaces ns0, ns1, ...
+		n, err := strconv.Atoi(strings.TrimPrefix(name, "ns"))
+		if err != nil {
+			panic(fmt.Sprintf("a generated namespace is named %q", name))
+		}
 		return n
 	}
 	switch x := g.n(12); {
