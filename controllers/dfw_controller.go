@@ -65,12 +65,18 @@ type DFWReconciler struct {
 	syncer *nsxsync.Syncer
 	// forgers are the pods with forged NCP identity labels last logged, with the warning logged.
 	forgers map[string]string
+	// compiler recompiles what the changes since the last compile reach; last holds the
+	// resourceVersions of what it compiled (changes.go); fullNext makes the next compile a full
+	// one (after a failed sync).
+	compiler *compile.Incremental
+	last     *versions
+	fullNext bool
 }
 
 // NewDFWReconciler returns the reconciler; SetupWithManager starts it. c is the manager's cached
 // client.
 func NewDFWReconciler(c client.Client, cfg DFWConfig) *DFWReconciler {
-	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes(),
+	return &DFWReconciler{cfg: cfg, client: c, trigger: &trigger{delay: cfg.SyncDelay}, outcomes: NewOutcomes(), compiler: compile.NewIncremental(),
 		syncer: nsxsync.NewSyncer(nsxsync.SyncerConfig{Backend: cfg.NSX, DryRun: cfg.DryRun, ResyncPeriod: cfg.ResyncPeriod})}
 }
 
@@ -103,7 +109,7 @@ func (r *DFWReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // Reconcile runs one sync of the whole DFW.
-func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (_ reconcile.Result, rerr error) {
 	logger := log.FromContext(ctx)
 	start := time.Now()
 	pending := r.trigger.take()
@@ -113,9 +119,22 @@ func (r *DFWReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (rec
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, err)
 	}
-	model, err := compile.Compile(in)
+	// The compile is incremental: what changed since the last compile (by resourceVersion) is
+	// compiled again, the model is the one compile.Compile gives. It is a full one at the first
+	// sync, at a resync (no change pending) and after any failed sync.
+	changes := compile.Changes{All: true}
+	cur, versioned := versionsOf(in)
+	if r.last != nil && versioned && !r.fullNext && pending > 0 {
+		changes = changesSince(*r.last, cur)
+	}
+	r.last, r.fullNext = nil, true
+	defer func() { r.fullNext = rerr != nil }()
+	model, err := r.compiler.Compile(in, changes)
 	if err != nil {
 		return reconcile.Result{}, r.failed(start, fmt.Errorf("compiling the policies: %w", err))
+	}
+	if versioned {
+		r.last = &cur
 	}
 	r.logForgers(logger, model)
 	// Tell new and changed policies at once whether they compiled, before NSX (which may be

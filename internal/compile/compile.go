@@ -111,6 +111,13 @@ type compiler struct {
 	forgeryHits  map[int32]map[string]bool
 	// refAddrCache: the address sets of IPSet and literal refs, for coverage (shadow.go).
 	refAddrCache map[ir.Ref]*netipx.IPSet
+	// groupLog, when set, records every change to the registry (grouplog.go).
+	groupLog *[]groupOp
+	// appliedCache: the pods of applied_to groups, by key (portload.go).
+	appliedCache map[string][]int32
+	// load, when set, is the port load finish reports (the incremental compiler sums it from
+	// its parts).
+	load *ir.PortLoad
 }
 
 // Compile turns Kubernetes objects into the DFW model. It is pure and deterministic: the same
@@ -118,6 +125,17 @@ type compiler struct {
 // unusable input as a whole (no cluster id, impossible settings); an invalid policy is reported in
 // its ObjectResult (Accepted=false) and left out.
 func Compile(in Input) (*ir.Model, error) {
+	c, err := newCompiler(in, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.compileAll(in), nil
+}
+
+// newCompiler checks the input as a whole and indexes its namespaces and pods, or takes the index
+// and the selector caches of same, a compiler of the same namespaces, pods, cluster id and
+// settings.
+func newCompiler(in Input, same *compiler) (*compiler, error) {
 	settings := in.Settings.withDefaults()
 	if err := settings.validate(); err != nil {
 		return nil, err
@@ -125,45 +143,68 @@ func Compile(in Input) (*ir.Model, error) {
 	if in.ClusterID == "" || len(in.ClusterID) > settings.MaxTagValueLen {
 		return nil, fmt.Errorf("compile: cluster id %q must be 1..%d characters", in.ClusterID, settings.MaxTagValueLen)
 	}
+	if same != nil {
+		c := *same
+		c.groupLog, c.load = nil, nil
+		c.resetOutputs()
+		return &c, nil
+	}
 	c := &compiler{
 		clusterID: in.ClusterID,
 		settings:  settings,
 		limits:    settings.Limits,
 		snap: newSnapshot(in.Namespaces, in.Pods, in.ClusterID, ncptags.Limits{MaxTags: settings.MaxTagsPerObject,
 			MaxScopeLen: settings.MaxTagScopeLen, MaxValueLen: settings.MaxTagValueLen}),
-		groups:       newGroupRegistry(),
 		nsCache:      map[string]namespaceMatch{},
 		podCache:     map[string]podSet{},
-		objects:      map[ir.ObjectRef]*ir.ObjectResult{},
 		forgeryCache: map[string][]int32{},
-		forgeryHits:  map[int32]map[string]bool{},
 		refAddrCache: map[ir.Ref]*netipx.IPSet{},
+		appliedCache: map[string][]int32{},
 	}
+	c.resetOutputs()
+	return c, nil
+}
 
+// resetOutputs gives the compiler an empty registry, warnings and results (the caches of
+// selector results, which depend on the snapshot only, stay).
+func (c *compiler) resetOutputs() {
+	c.groups = newGroupRegistry()
+	c.warnings = warnings{}
+	c.objects = map[ir.ObjectRef]*ir.ObjectResult{}
+	c.forgeryHits = map[int32]map[string]bool{}
+}
+
+// compileAll compiles the whole input.
+func (c *compiler) compileAll(in Input) *ir.Model {
 	security, baseline := c.compileCSPs(in.ClusterSecurityPolicies)
 	dev := map[string]*devRules{}
 	for _, np := range sortNPs(in.NetworkPolicies) {
-		obj := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name}
-		var w warnings
 		d := dev[np.Namespace]
 		if d == nil {
 			d = &devRules{}
 			dev[np.Namespace] = d
 		}
-		mark := d.mark()
-		if err := c.compileNP(np, d, &w); err != nil {
-			d.reset(mark) // a policy that fails half-way contributes nothing
-			c.reject(obj, err)
-			continue
-		}
-		c.accept(obj, &w)
+		c.compileOneNP(np, d)
 	}
 
 	var sections []ir.Section
 	sections = append(sections, c.tierWithStaged(ir.TierSecurity, security)...)
 	sections = append(sections, c.devTierSections(dev)...)
 	sections = append(sections, c.tierWithStaged(ir.TierBaseline, baseline)...)
-	return c.finish(sections), nil
+	return c.finish(sections)
+}
+
+// compileOneNP compiles a NetworkPolicy into its namespace's rules and records its result.
+func (c *compiler) compileOneNP(np *networkingv1.NetworkPolicy, d *devRules) {
+	obj := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name}
+	var w warnings
+	mark := d.mark()
+	if err := c.compileNP(np, d, &w); err != nil {
+		d.reset(mark) // a policy that fails half-way contributes nothing
+		c.reject(obj, err)
+		return
+	}
+	c.accept(obj, &w)
 }
 
 // compileCSPs compiles every policy into products, split by tier in evaluation order.

@@ -38,13 +38,19 @@ func (d *devRules) reset(m [3]int) {
 func (c *compiler) devTierSections(dev map[string]*devRules) []ir.Section {
 	perNS := map[string][]ir.Rule{}
 	for ns, d := range dev {
-		allow := c.mergeAllows(c.dropShadowed(d.allow))
-		rules := slices.Concat(allow, c.isolationRules(ns, ir.DirectionIn, d.isolate[0]), c.isolationRules(ns, ir.DirectionOut, d.isolate[1]))
-		if rules = c.dropShadowed(rules); len(rules) > 0 {
+		if rules := c.namespaceRules(ns, d); len(rules) > 0 {
 			perNS[ns] = rules
 		}
 	}
 	return c.pack(perNS)
+}
+
+// namespaceRules are one namespace's rules in its section: its allows merged and pruned, then
+// its isolation.
+func (c *compiler) namespaceRules(ns string, d *devRules) []ir.Rule {
+	allow := c.mergeAllows(c.dropShadowed(d.allow))
+	rules := slices.Concat(allow, c.isolationRules(ns, ir.DirectionIn, d.isolate[0]), c.isolationRules(ns, ir.DirectionOut, d.isolate[1]))
+	return c.dropShadowed(rules)
 }
 
 // Packing. A section holds the rules of every namespace whose name hashes into its bucket: a

@@ -9,6 +9,9 @@
 // whole is unusable (no cluster id, impossible Settings); an invalid policy gets
 // ObjectResult.Accepted=false, an Invalid warning, and contributes nothing.
 //
+// Incremental (incremental.go) gives the same model for a changing input while compiling again
+// only the namespaces (and the ClusterSecurityPolicies) a change reaches.
+//
 // # Semantics
 //
 // A connection S→D on (protocol, port) is allowed iff S's egress evaluation and D's ingress

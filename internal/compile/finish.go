@@ -11,14 +11,19 @@ import (
 // finish hashes rules and sections, keeps the groups the rules reach, and summarises each source
 // object.
 func (c *compiler) finish(sections []ir.Section) *ir.Model {
-	m := &ir.Model{ClusterID: c.clusterID, Sections: sections, PortLoad: c.portLoad(sections)}
+	load := c.load
+	if load == nil {
+		load = c.portLoad(sections)
+	}
+	m := &ir.Model{ClusterID: c.clusterID, Sections: sections, PortLoad: load}
 	for i := range m.Sections {
 		s := &m.Sections[i]
 		ruleHashes := make([]string, len(s.Rules))
 		for j := range s.Rules {
 			r := &s.Rules[j]
-			r.Hash = ""
-			r.Hash = contentHash(mustJSON(r))
+			if r.Hash == "" { // the incremental compiler keeps the hashes of rules it reuses
+				r.Hash = contentHash(mustJSON(r))
+			}
 			ruleHashes[j] = r.Hash
 		}
 		s.Hash = contentHash(s.Key, s.DisplayName, string(s.Tier), mustJSON(ruleHashes))
@@ -26,7 +31,7 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 
 	// Groups: only those a rule reaches (emission may have created groups for rules it then
 	// dropped), sorted by key.
-	reached := map[string]bool{}
+	reached := make(map[string]bool, len(c.groups.byKey))
 	var reach func(key string)
 	reach = func(key string) {
 		if reached[key] {
@@ -37,7 +42,7 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 			reach(k)
 		}
 	}
-	perObject := map[ir.ObjectRef]map[string]bool{}
+	perObject := map[ir.ObjectRef][]string{} // with duplicates until the end
 	for i := range m.Sections {
 		s := &m.Sections[i]
 		for j := range s.Rules {
@@ -68,17 +73,14 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 				}
 				res.RuleCount++
 				groups := perObject[o.Object]
-				if groups == nil {
-					groups = map[string]bool{}
-					perObject[o.Object] = groups
-				}
 				for _, list := range [][]ir.Ref{r.AppliedTo, r.Sources, r.Destinations} {
 					for _, ref := range list {
 						if ref.Group != "" {
-							c.closure(ref.Group, groups)
+							groups = c.appendClosure(groups, ref.Group)
 						}
 					}
 				}
+				perObject[o.Object] = groups
 			}
 		}
 	}
@@ -93,18 +95,17 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 			}
 		}
 	}
+	keys := make([]string, 0, len(reached))
 	for key := range reached {
-		m.Groups = append(m.Groups, *c.groups.byKey[key])
+		keys = append(keys, key)
 	}
-	slices.SortFunc(m.Groups, func(a, b ir.Group) int {
-		switch {
-		case a.Key < b.Key:
-			return -1
-		case a.Key > b.Key:
-			return 1
+	slices.Sort(keys)
+	if len(keys) > 0 {
+		m.Groups = make([]ir.Group, len(keys))
+		for i, key := range keys {
+			m.Groups[i] = *c.groups.byKey[key]
 		}
-		return 0
-	})
+	}
 
 	c.warnForgers()
 	m.Warnings = c.warnings.sorted()
@@ -112,15 +113,16 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 	for _, w := range m.Warnings {
 		byObject[w.Object] = append(byObject[w.Object], w)
 	}
+	results := make([]*ir.ObjectResult, 0, len(c.objects))
 	for obj, res := range c.objects {
-		for k := range perObject[obj] {
-			res.Groups = append(res.Groups, k)
+		if groups := perObject[obj]; len(groups) > 0 {
+			slices.Sort(groups)
+			res.Groups = slices.Clip(slices.Compact(groups))
 		}
-		slices.Sort(res.Groups)
 		res.Warnings = byObject[obj]
-		m.Objects = append(m.Objects, *res)
+		results = append(results, res)
 	}
-	slices.SortFunc(m.Objects, func(a, b ir.ObjectResult) int {
+	slices.SortFunc(results, func(a, b *ir.ObjectResult) int {
 		switch {
 		case a.Object.Less(b.Object):
 			return -1
@@ -129,18 +131,22 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 		}
 		return 0
 	})
+	if len(results) > 0 {
+		m.Objects = make([]ir.ObjectResult, len(results))
+		for i, res := range results {
+			m.Objects[i] = *res
+		}
+	}
 	return m
 }
 
-// closure adds a group and its nested members to set.
-func (c *compiler) closure(key string, set map[string]bool) {
-	if set[key] {
-		return
-	}
-	set[key] = true
+// appendClosure appends a group and its nested members (duplicates included).
+func (c *compiler) appendClosure(list []string, key string) []string {
+	list = append(list, key)
 	for _, k := range c.groups.byKey[key].Members {
-		c.closure(k, set)
+		list = c.appendClosure(list, k)
 	}
+	return list
 }
 
 func mustJSON(v any) string {

@@ -55,11 +55,13 @@ func (c *compiler) addGroup(g ir.Group, describe string) string {
 	key := prefix + hash[:24]
 	if have, ok := c.groups.byKey[key]; ok {
 		have.Reason = minReasonOrExact(have.Reason, g.Reason)
+		c.logGroup(groupOp{kind: opAddExisting, key: key, reason: g.Reason})
 		return key
 	}
 	g.Key, g.Hash = key, hash
 	g.DisplayName = c.displayName("microseg "+c.clusterID+" "+describe, hash)
 	c.groups.byKey[key] = &g
+	c.logGroup(groupOp{kind: opAdd, key: key, group: &g})
 	return key
 }
 
@@ -109,6 +111,7 @@ func (c *compiler) noteReason(ref ir.Ref, why ir.GroupReason) {
 	g := c.groups.byKey[ref.Group]
 	if g.Kind == ir.KindTagGroup {
 		g.Reason = minReasonOrExact(g.Reason, why)
+		c.logGroup(groupOp{kind: opReasonOrExact, key: ref.Group, reason: why})
 		return
 	}
 	for _, m := range g.Members {
@@ -182,6 +185,7 @@ func (c *compiler) ipSetRefs(addrs *netipx.IPSet, why ir.GroupReason) []ir.Ref {
 		for _, r := range refs {
 			g := c.groups.byKey[r.Group]
 			g.Reason = minReason(g.Reason, why)
+			c.logGroup(groupOp{kind: opReason, key: r.Group, reason: why})
 		}
 		return refs
 	}

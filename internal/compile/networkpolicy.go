@@ -22,6 +22,11 @@ func sortNPs(list []networkingv1.NetworkPolicy) []*networkingv1.NetworkPolicy {
 	for i := range list {
 		out[i] = &list[i]
 	}
+	return sortNPRefs(out)
+}
+
+// sortNPRefs sorts policies by namespace and name, keeping the first of duplicates.
+func sortNPRefs(out []*networkingv1.NetworkPolicy) []*networkingv1.NetworkPolicy {
 	slices.SortStableFunc(out, func(a, b *networkingv1.NetworkPolicy) int {
 		if a.Namespace != b.Namespace {
 			if a.Namespace < b.Namespace {

@@ -14,13 +14,19 @@ import (
 func (c *compiler) portLoad(sections []ir.Section) *ir.PortLoad {
 	load := make([]int32, len(c.snap.pods))
 	members := map[string][]int32{}
+	c.forEachRuleLoad(sections, members, func(p int32) { load[p]++ })
+	return c.busiest(load)
+}
+
+// forEachRuleLoad calls add once per rule and pod its applied_to holds.
+func (c *compiler) forEachRuleLoad(sections []ir.Section, members map[string][]int32, add func(p int32)) {
 	var union []int32
 	for i := range sections {
 		for j := range sections[i].Rules {
 			r := &sections[i].Rules[j]
 			if len(r.AppliedTo) == 1 {
 				for _, p := range c.appliedPods(r.AppliedTo[0].Group, members) {
-					load[p]++
+					add(p)
 				}
 				continue
 			}
@@ -29,10 +35,14 @@ func (c *compiler) portLoad(sections []ir.Section) *ir.PortLoad {
 				union = unionSorted(union, c.appliedPods(ref.Group, members))
 			}
 			for _, p := range union {
-				load[p]++
+				add(p)
 			}
 		}
 	}
+}
+
+// busiest is the port with the most rules.
+func (c *compiler) busiest(load []int32) *ir.PortLoad {
 	out := &ir.PortLoad{}
 	for p, n := range load { // pods are in (namespace, name) order: the first busiest wins
 		if int(n) > out.Rules {

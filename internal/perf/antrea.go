@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -60,6 +62,13 @@ type Realized struct {
 	backend  nsxsync.Backend
 	compiler Compiler
 	fp       [sha256.Size]byte
+	// Last is how long each step of the last EventToPlan took.
+	Last StepTimes
+}
+
+// StepTimes split the time from an event to its plan.
+type StepTimes struct {
+	Compile, Fingerprint, Plan time.Duration
 }
 
 // Realize compiles the world with c and brings an in-memory NSX to its model.
@@ -88,13 +97,21 @@ func Realize(c Compiler, w compile.Input) (*Realized, error) {
 // world after the change and, when the model differs from the realized one (the operator's
 // fingerprint shortcut), plan against what NSX holds. The plan is nil when nothing changed.
 func (r *Realized) EventToPlan(in compile.Input, ev Event) (nsxsync.Plan, error) {
+	r.Last = StepTimes{}
+	start := time.Now()
 	m, err := r.compiler.Compile(in, ev)
+	r.Last.Compile = time.Since(start)
 	if err != nil {
 		return nil, err
 	}
-	if fp, ok := nsxsync.Fingerprint(m); ok && fp == r.fp {
+	start = time.Now()
+	fp, ok := nsxsync.Fingerprint(m)
+	r.Last.Fingerprint = time.Since(start)
+	if ok && fp == r.fp {
 		return nil, nil
 	}
+	start = time.Now()
+	defer func() { r.Last.Plan = time.Since(start) }()
 	return r.backend.Plan(m, r.State)
 }
 
@@ -141,4 +158,50 @@ func AntreaNetworkPolicyEdited(w compile.Input, port int) networkingv1.NetworkPo
 		}
 	}
 	panic("perf: the Antrea world has no NetworkPolicy ns-00000/np-1")
+}
+
+// IncrementalCompiler is compile.Incremental fed with the events. Realized.EventToPlan's events
+// are each relative to the realized world (the benchmark's worlds are "base plus this event"),
+// so what changed since the previous call is this event and the one before it (which the new
+// world no longer has); the initial compile and any event it does not know compile everything.
+type IncrementalCompiler struct {
+	inc  *compile.Incremental
+	last compile.Changes
+}
+
+// NewIncrementalCompiler returns an IncrementalCompiler with nothing compiled yet.
+func NewIncrementalCompiler() *IncrementalCompiler {
+	return &IncrementalCompiler{inc: compile.NewIncremental()}
+}
+
+// Compile compiles in, the realized world after ev.
+func (c *IncrementalCompiler) Compile(in compile.Input, ev Event) (*ir.Model, error) {
+	ch := ChangesOf(ev)
+	if ev.Kind == EventInitial {
+		c.last = compile.Changes{}
+	}
+	both := compile.Changes{All: ch.All || c.last.All, NetworkPolicies: append(slices.Clip(ch.NetworkPolicies), c.last.NetworkPolicies...),
+		Pods: append(slices.Clip(ch.Pods), c.last.Pods...), ClusterSecurityPolicies: ch.ClusterSecurityPolicies || c.last.ClusterSecurityPolicies}
+	m, err := c.inc.Compile(in, both)
+	c.last = ch
+	if err != nil {
+		c.last = compile.Changes{All: true}
+	}
+	return m, err
+}
+
+// Stats describes the last compile.
+func (c *IncrementalCompiler) Stats() compile.IncrementalStats { return c.inc.Stats() }
+
+// ChangesOf is what an event changed, as compile.Incremental needs it.
+func ChangesOf(ev Event) compile.Changes {
+	switch {
+	case (ev.Kind == EventPodAdded || ev.Kind == EventPodUpdated) && ev.Pod != nil:
+		return compile.Changes{Pods: []string{ev.Pod.Namespace}}
+	case ev.Kind == EventNetworkPolicyUpdated && ev.NetworkPolicy != nil:
+		return compile.Changes{NetworkPolicies: []string{ev.NetworkPolicy.Namespace}}
+	case ev.Kind == EventClusterPolicyUpdated:
+		return compile.Changes{ClusterSecurityPolicies: true}
+	}
+	return compile.Changes{All: true}
 }

@@ -3,6 +3,7 @@ package perf
 import (
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -41,4 +42,13 @@ func (p *PeakHeap) Stop() uint64 {
 	close(p.stop)
 	p.done.Wait()
 	return p.peak
+}
+
+// ProcessCPU is the CPU time (user and system) the process has used so far.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
