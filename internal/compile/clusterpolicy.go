@@ -70,7 +70,7 @@ func (c *compiler) compileCSP(p *securityv1alpha1.ClusterSecurityPolicy, w *warn
 		return nil, fmt.Errorf("subject: %w", err)
 	}
 	out := &compiledCSP{obj: obj, name: p.Name, staged: isStaged(p)}
-	key := c.limitKey("csp/" + p.Name)
+	key := c.limitKey(cspKey(p.Name))
 	for _, r := range p.Spec.Ingress {
 		cr, err := c.cspRule(obj, key, "ingress", r.Name, r.Action, r.Logged, r.From, r.Ports, w)
 		if err != nil {
@@ -247,7 +247,12 @@ func (c *compiler) compileTier(tier ir.Tier, csps []*compiledCSP) []ir.Section {
 	rules = c.dropShadowedInTier(rules)
 	var out []ir.Section
 	for i, p := range csps {
-		out = append(out, c.sections(c.limitKey("csp/"+p.name), "csp "+p.name, tier, rules[i], true)...)
+		out = append(out, c.sections(c.limitKey(cspKey(p.name)), "csp "+p.name, tier, rules[i], true)...)
 	}
 	return out
+}
+
+// cspKey is the IR key of a ClusterSecurityPolicy's section (ir.ObjectRef.Key).
+func cspKey(name string) string {
+	return ir.ObjectRef{Kind: ir.KindClusterSecurityPolicy, Name: name}.Key()
 }

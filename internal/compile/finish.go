@@ -89,7 +89,7 @@ func (c *compiler) finish(sections []ir.Section) *ir.Model {
 		s := &m.Sections[i]
 		if len(s.Rules) == 0 && s.Tier != ir.TierDeveloper {
 			for _, res := range c.objects {
-				if res.Object.Kind == ir.KindClusterSecurityPolicy && c.limitKey("csp/"+res.Object.Name) == s.Key {
+				if res.Object.Kind == ir.KindClusterSecurityPolicy && c.limitKey(res.Object.Key()) == s.Key {
 					res.Sections = append(res.Sections, s.Key)
 				}
 			}

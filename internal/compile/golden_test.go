@@ -1,9 +1,6 @@
 package compile
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -11,9 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
+	"github.com/microseg/microseg/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current compiler output")
 
 // goldenPassWorld has Pass rules in both tiers (over namespaces, ports, an NSX group and half the
 // address space), named ports that differ per pod, NotIn, and an ipBlock with except.
@@ -58,20 +54,7 @@ func TestGolden(t *testing.T) {
 	for name, build := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := []byte(toJSON(t, mustCompile(t, build())) + "\n")
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the compiler output; review the change and run go test -run TestGolden -update", path)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".golden"), got)
 		})
 	}
 }

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -73,7 +74,7 @@ func (c *compiler) expandIngress(self podSet, peers []famPeer, ps portSpec) []pr
 					byNumber[n] = append(byNumber[n], i)
 				}
 			}
-			for _, n := range sortedKeys(byNumber) {
+			for _, n := range slices.Sorted(maps.Keys(byNumber)) {
 				out = append(out, product{self: subsetPods(self, byNumber[n]), peer: peer, svc: protoPorts(string(np.proto), n, n), fam: fam})
 			}
 		}
@@ -130,7 +131,7 @@ func (c *compiler) expandEgress(self podSet, peers []famPeer, ps portSpec, ctx *
 					s.partial = append(s.partial, cd.addrs...)
 				}
 			}
-			for _, n := range sortedKeys(byNumber) {
+			for _, n := range slices.Sorted(maps.Keys(byNumber)) {
 				s := byNumber[n]
 				sub := peerSet{ips: addrSetOf(s.partial)}
 				if len(s.fromPods) > 0 {
@@ -222,15 +223,6 @@ func mergeProducts(ps []product) []product {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[int32]V) []int32 {
-	keys := make([]int32, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func quoteList(names []string) string {

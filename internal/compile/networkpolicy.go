@@ -111,7 +111,7 @@ func (c *compiler) compileNP(np *networkingv1.NetworkPolicy, dev *devRules, w *w
 			rules = append(rules, parsed{"egress", i, peers, ports})
 		}
 	}
-	key := "np/" + np.Namespace + "/" + np.Name
+	key := ir.ObjectRef{Kind: ir.KindNetworkPolicy, Namespace: np.Namespace, Name: np.Name}.Key()
 	display := "np " + np.Namespace + "/" + np.Name
 	for _, r := range rules {
 		rule := fmt.Sprintf("%s/%d", r.dir, r.index)

@@ -39,7 +39,7 @@ func (c *compiler) tierWithStaged(tier ir.Tier, csps []*compiledCSP) []ir.Sectio
 			out = append(out, enforcedSections[p]...)
 			continue
 		}
-		out = append(out, c.sections(c.limitKey("csp/"+p.name), "csp "+p.name, tier, c.stagedRules(csps, p), true)...)
+		out = append(out, c.sections(c.limitKey(cspKey(p.name)), "csp "+p.name, tier, c.stagedRules(csps, p), true)...)
 	}
 	return out
 }
@@ -87,7 +87,7 @@ func (c *compiler) sectionsByPolicy(csps []*compiledCSP, sections []ir.Section) 
 	out := make(map[*compiledCSP][]ir.Section, len(csps))
 	i := 0
 	for _, p := range csps {
-		key := c.limitKey("csp/" + p.name)
+		key := c.limitKey(cspKey(p.name))
 		if i >= len(sections) || sections[i].Key != key {
 			panic(fmt.Sprintf("compile: the section of %s is not where the tier's order puts it", p.obj))
 		}
