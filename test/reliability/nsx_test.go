@@ -410,3 +410,68 @@ func sortedKeys(m map[string]int) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// ownedIDs lists microseg's objects by the simulator's kind names, with the IDs the simulator's
+// concurrent edits match (Manager IDs, Policy paths): the targets of the soak's concurrent edits,
+// which must not touch other users' objects (their revisions are checked).
+func (w *nsxWorld) ownedIDs() map[string][]string {
+	w.t.Helper()
+	out := map[string][]string{}
+	if w.api == policy.API {
+		p := w.admin.Policy()
+		sps, err := p.ListSecurityPolicies(w.ctx, nsxclient.DefaultDomain, nsxclient.ListSecurityPoliciesOptions{})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, sp := range sps {
+			if !ownership.Owned(sp.Tags, cluster) {
+				continue
+			}
+			out[nsxsim.KindSecurityPolicy] = append(out[nsxsim.KindSecurityPolicy], nsxclient.SecurityPolicyPath(nsxclient.DefaultDomain, sp.ID))
+			rules, err := p.ListRules(w.ctx, nsxclient.DefaultDomain, sp.ID, nsxclient.PolicyListOptions{})
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			for _, r := range rules {
+				out[nsxsim.KindPolicyRule] = append(out[nsxsim.KindPolicyRule], nsxclient.RulePath(nsxclient.DefaultDomain, sp.ID, r.ID))
+			}
+		}
+		groups, err := p.ListGroups(w.ctx, nsxclient.DefaultDomain, nsxclient.ListGroupsOptions{})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, g := range groups {
+			if ownership.Owned(g.Tags, cluster) {
+				out[nsxsim.KindPolicyGroup] = append(out[nsxsim.KindPolicyGroup], nsxclient.GroupPath(nsxclient.DefaultDomain, g.ID))
+			}
+		}
+		return out
+	}
+	secs, err := w.admin.ListSections(w.ctx, nsxclient.ListSectionsOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, s := range secs {
+		if !ownership.Owned(s.Tags, cluster) {
+			continue
+		}
+		out[nsxsim.KindSection] = append(out[nsxsim.KindSection], s.ID)
+		rules, err := w.admin.ListRules(w.ctx, s.ID)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, r := range rules {
+			out[nsxsim.KindRule] = append(out[nsxsim.KindRule], r.ID)
+		}
+	}
+	groups, err := w.admin.ListNSGroups(w.ctx, nsxclient.ListNSGroupsOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, g := range groups {
+		if ownership.Owned(g.Tags, cluster) {
+			out[nsxsim.KindNSGroup] = append(out[nsxsim.KindNSGroup], g.ID)
+		}
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package reliability_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -55,6 +56,8 @@ type processTransport struct {
 	mu      sync.Mutex
 	writes  int
 	crashed bool
+	// statuses counts the error answers the process got, by status code (0: no answer).
+	statuses map[int]int
 }
 
 // isWrite tells NSX writes from reads: any method but GET on the Manager or Policy API, except
@@ -82,6 +85,7 @@ func (t *processTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, errCrashed
 	}
 	resp, err := t.base.RoundTrip(r)
+	t.countStatus(resp, err)
 	if !write {
 		return resp, err
 	}
@@ -100,6 +104,29 @@ func (t *processTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.cancel()
 	}
 	return resp, err
+}
+
+func (t *processTransport) countStatus(resp *http.Response, err error) {
+	code := 0
+	if err == nil {
+		code = resp.StatusCode
+	}
+	if code != 0 && code < 400 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.statuses == nil {
+		t.statuses = map[int]int{}
+	}
+	t.statuses[code]++
+}
+
+// Statuses are the error answers the process got, by status code (0: the connection failed).
+func (t *processTransport) Statuses() map[int]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.statuses)
 }
 
 // Writes is the number of NSX writes the process sent.
