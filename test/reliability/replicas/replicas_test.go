@@ -1,4 +1,4 @@
-package reliability_test
+package replicas_test
 
 import (
 	"context"
@@ -203,7 +203,7 @@ func nsxConverged(ctx context.Context) error {
 		return err
 	}
 	if !pl.Empty() {
-		return errors.New("NSX is not the compiled model yet: " + summaryOf(pl))
+		return errors.New("NSX is not the compiled model yet: " + fmt.Sprintf("%+v", pl.Summary().Ops))
 	}
 	return nil
 }
