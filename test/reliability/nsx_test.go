@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -399,16 +398,6 @@ func (w *nsxWorld) baseTransport() http.RoundTripper {
 		return simnsx.HandlerTransport{Handler: w.sim}
 	}
 	return w.nsx.Server.Client().Transport.(*http.Transport).Clone()
-}
-
-// sortedKeys renders a count map for logs.
-func sortedKeys(m map[string]int) string {
-	keys := slices.Sorted(maps.Keys(m))
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%d ", k, m[k])
-	}
-	return strings.TrimSpace(b.String())
 }
 
 // ownedIDs lists microseg's objects by the simulator's kind names, with the IDs the simulator's

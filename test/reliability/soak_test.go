@@ -183,11 +183,11 @@ func runSoak(t *testing.T, api string) {
 		traceCheck("before microseg's first write")
 		faults := drawFaults(rng, live.ownedIDs(), step)
 		live.sim.SetFaults(faults)
-		switch r := rng.IntN(10); {
-		case r == 0:
+		switch rng.IntN(10) {
+		case 0:
 			fig.restarts++
 			restart(-1)
-		case r == 1:
+		case 1:
 			fig.crashes++
 			restart(1 + rng.IntN(8))
 		}

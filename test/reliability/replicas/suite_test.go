@@ -50,7 +50,6 @@ var (
 	rnsx       *simnsx.NSX
 	calls      callLog
 	opConfig   *rest.Config
-	stopNCP    context.CancelFunc
 	replicaPwd = map[string]string{"replica-a": "Replica-A-Passw0rd", "replica-b": "Replica-B-Passw0rd", "replica-c": "Replica-C-Passw0rd"}
 )
 
