@@ -137,13 +137,14 @@ func runSoak(t *testing.T, api string) {
 	if *soakDuration > 0 {
 		deadline = start.Add(*soakDuration)
 	}
+	// The warm-up is the first fifth of the run (of its steps, or of its duration).
 	warmAt := max(*soakSteps/5, 3)
 	for step = 1; ; step++ {
 		if deadline.IsZero() && step > *soakSteps || !deadline.IsZero() && time.Now().After(deadline) {
 			break
 		}
-		if step == warmAt {
-			warm = heap()
+		if warm.HeapAlloc == 0 && (deadline.IsZero() && step == warmAt || !deadline.IsZero() && time.Since(start) >= *soakDuration/5) {
+			warmAt, warm = step, heap()
 		}
 		prev := cur.clone()
 		var what []string
