@@ -16,7 +16,7 @@ GOTEST_FLAGS ?=
 # client-simulator suite): make test runs them under the race detector, and everything else
 # without it.
 RACE_PKGS ?= ./nsxclient/... ./internal/nsxsim/... ./controllers/... ./internal/nsxsync/... ./internal/apply/... \
-	./internal/operator/... ./internal/ncpemu/... ./test/operator/... ./test/nsxapi/...
+	./internal/operator/... ./internal/ncpemu/... ./test/operator/... ./test/nsxapi/... ./test/reliability/replicas/...
 
 .DEFAULT_GOAL := help
 
