@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/microseg/microseg/internal/ncpemu"
+	"github.com/microseg/microseg/internal/ncpemu/layout"
 	"github.com/microseg/microseg/internal/nsxsim"
 	"github.com/microseg/microseg/internal/nsxsim/dataplane"
 	"github.com/microseg/microseg/internal/nsxsync/policy"
@@ -65,7 +66,7 @@ func startNSX(t testing.TB, api string, tls bool, simOpts nsxsim.Options) *nsxWo
 	}})
 	w := &nsxWorld{t: t, ctx: context.Background(), api: api, nsx: n, sim: n.Sim, admin: n.Client, ports: map[types.UID]portOf{}}
 	if api == policy.API {
-		seg := ncpemu.Segment(ncpemu.Config{ClusterName: cluster, API: ncpemu.APIPolicy})
+		seg := layout.Segment(ncpemu.Config{ClusterName: cluster, API: ncpemu.APIPolicy})
 		if err := w.admin.Policy().PatchSegment(w.ctx, seg); err != nil {
 			t.Fatal(err)
 		}
@@ -182,13 +183,13 @@ func (w *nsxWorld) syncPorts(wd *world) {
 		addrs := []netip.Addr{netip.MustParseAddr(p.Status.PodIP)}
 		var id string
 		if w.api == policy.API {
-			sp := ncpemu.SegmentPortForPod(cfg, &p, addrs)
-			if err := w.admin.Policy().PatchSegmentPort(w.ctx, ncpemu.Segment(cfg).ID, sp); err != nil {
+			sp := layout.SegmentPortForPod(cfg, &p, addrs)
+			if err := w.admin.Policy().PatchSegmentPort(w.ctx, layout.Segment(cfg).ID, sp); err != nil {
 				w.t.Fatal(err)
 			}
 			id = sp.ID
 		} else {
-			lp := ncpemu.PortForPod(cfg, &p, addrs)
+			lp := layout.PortForPod(cfg, &p, addrs)
 			if ok {
 				cur, err := w.admin.GetLogicalPort(w.ctx, have.id)
 				if err != nil {
@@ -215,7 +216,7 @@ func (w *nsxWorld) syncPorts(wd *world) {
 		}
 		var err error
 		if w.api == policy.API {
-			err = w.admin.Policy().DeleteSegmentPort(w.ctx, ncpemu.Segment(cfg).ID, port.id)
+			err = w.admin.Policy().DeleteSegmentPort(w.ctx, layout.Segment(cfg).ID, port.id)
 		} else {
 			err = w.admin.DeleteLogicalPort(w.ctx, port.id, true)
 		}
