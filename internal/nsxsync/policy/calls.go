@@ -197,6 +197,11 @@ func (b *callBuilder) addUnit(u *unit) {
 	for i := 0; i < len(clear); i += chunk {
 		b.add(policyNode(u, keep, clear[i:min(len(clear), i+chunk)], i == 0, false))
 	}
+	if len(write) == 0 {
+		// The policy keeps no rule: its new attributes (its new place) still have to be written.
+		b.add(policyNode(u, u.body, nil, false, true))
+		return
+	}
 	for i := 0; i < len(write); i += chunk {
 		b.add(policyNode(u, u.body, write[i:min(len(write), i+chunk)], false, i == 0))
 	}
