@@ -14,7 +14,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 	"github.com/microseg/microseg/internal/compile"
@@ -103,7 +102,7 @@ type explainer struct {
 
 // Run explains the connections from opts.Source to opts.Destination on the cluster c can read.
 // nsx is nil without NSX access.
-func Run(ctx context.Context, opts Options, c client.Client, nsx *nsxclient.Client) (*Explanation, error) {
+func Run(ctx context.Context, opts Options, c live.Reader, nsx *nsxclient.Client) (*Explanation, error) {
 	x := &explainer{opts: opts}
 	out := &Explanation{Missing: []string{}, Notes: []string{}}
 	var err error

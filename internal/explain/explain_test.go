@@ -18,6 +18,7 @@ import (
 	"github.com/microseg/microseg/internal/ir"
 	"github.com/microseg/microseg/internal/kinds"
 	"github.com/microseg/microseg/internal/live"
+	"github.com/microseg/microseg/internal/live/livetest"
 	"github.com/microseg/microseg/internal/manifest"
 	"github.com/microseg/microseg/internal/pipeline"
 	"github.com/microseg/microseg/internal/ports"
@@ -63,7 +64,7 @@ func newCluster(t *testing.T, change func(pipeline.World) pipeline.World, funcs 
 			p.Status.Realized.SectionIDs = append(p.Status.Realized.SectionIDs, id)
 		}
 	}
-	b := fake.NewClientBuilder().WithScheme(kinds.Scheme()).WithObjects(live.Objects(w)...)
+	b := fake.NewClientBuilder().WithScheme(kinds.Scheme()).WithObjects(livetest.Objects(w)...)
 	if funcs != nil {
 		b = b.WithInterceptorFuncs(*funcs)
 	}
@@ -81,7 +82,7 @@ func explainOn(t *testing.T, c cluster, src, dst string, port int, nsx *nsxclien
 	if opts.Destination, err = live.ParseTarget(dst); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Run(context.Background(), opts, c.k8s, nsx)
+	e, err := Run(context.Background(), opts, livetest.Reader(c.k8s), nsx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,15 +13,10 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
-	"github.com/microseg/microseg/internal/kinds"
 	"github.com/microseg/microseg/internal/pipeline"
 )
 
@@ -39,7 +34,7 @@ func (c *Connection) Bind(fs *flag.FlagSet) {
 }
 
 // Client connects to the cluster.
-func (c Connection) Client() (client.Client, error) {
+func (c Connection) Client() (Reader, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = c.Kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.Context}
@@ -49,12 +44,7 @@ func (c Connection) Client() (client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w (set --kubeconfig or $KUBECONFIG)", err)
 	}
-	return NewClient(cfg)
-}
-
-// NewClient is a client of the cluster at cfg that understands microseg's types.
-func NewClient(cfg *rest.Config) (client.Client, error) {
-	return client.New(cfg, client.Options{Scheme: kinds.Scheme()})
+	return NewReader(cfg)
 }
 
 // Snapshot is the cluster as it could be read.
@@ -67,10 +57,10 @@ type Snapshot struct {
 // Read lists the four kinds cluster-wide. Where a cluster-wide list is forbidden, it reads the
 // focus namespaces one by one instead (the namespaces of the pods a question is about), and
 // records what is missing. Other errors end the read.
-func Read(ctx context.Context, c client.Reader, focus ...string) (Snapshot, error) {
+func Read(ctx context.Context, c Reader, focus ...string) (Snapshot, error) {
 	var s Snapshot
-	csps := &securityv1alpha1.ClusterSecurityPolicyList{}
-	switch err := c.List(ctx, csps); {
+	csps, err := c.ListClusterSecurityPolicies(ctx)
+	switch {
 	case apierrors.IsForbidden(err):
 		s.Missing = append(s.Missing, "ClusterSecurityPolicies: "+forbidden(err)+"; the Security and Baseline tiers are left out, so verdicts may be wrong (the view ClusterRole reads them: microseg-policy-viewer is aggregated into it)")
 	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
@@ -78,38 +68,37 @@ func Read(ctx context.Context, c client.Reader, focus ...string) (Snapshot, erro
 	case err != nil:
 		return s, fmt.Errorf("listing ClusterSecurityPolicies: %w", err)
 	default:
-		s.World.ClusterSecurityPolicies = csps.Items
+		s.World.ClusterSecurityPolicies = csps
 	}
-	nss := &corev1.NamespaceList{}
-	switch err := c.List(ctx, nss); {
+	nss, err := c.ListNamespaces(ctx)
+	switch {
 	case apierrors.IsForbidden(err):
 		s.Missing = append(s.Missing, "Namespaces: "+forbidden(err)+"; reading the focus namespaces one by one")
 		for _, name := range focus {
-			ns := corev1.Namespace{}
-			if err := c.Get(ctx, client.ObjectKey{Name: name}, &ns); err != nil {
+			ns, err := c.GetNamespace(ctx, name)
+			if err != nil {
 				s.Missing = append(s.Missing, fmt.Sprintf("Namespace %s: %s; its labels are unknown, so namespace selectors may not match it", name, describeErr(err)))
+				ns = &corev1.Namespace{}
 				ns.Name, ns.Labels = name, map[string]string{"kubernetes.io/metadata.name": name}
 			}
-			s.World.Namespaces = append(s.World.Namespaces, ns)
+			s.World.Namespaces = append(s.World.Namespaces, *ns)
 		}
 	case err != nil:
 		return s, fmt.Errorf("listing Namespaces: %w", err)
 	default:
-		s.World.Namespaces = nss.Items
+		s.World.Namespaces = nss
 	}
-	err := eachScope(ctx, &s, "Pods", focus, func(opts ...client.ListOption) error {
-		l := &corev1.PodList{}
-		err := c.List(ctx, l, opts...)
-		s.World.Pods = append(s.World.Pods, l.Items...)
+	err = eachScope(ctx, &s, "Pods", focus, func(namespace string) error {
+		l, err := c.ListPods(ctx, namespace)
+		s.World.Pods = append(s.World.Pods, l...)
 		return err
 	})
 	if err != nil {
 		return s, err
 	}
-	err = eachScope(ctx, &s, "NetworkPolicies", focus, func(opts ...client.ListOption) error {
-		l := &networkingv1.NetworkPolicyList{}
-		err := c.List(ctx, l, opts...)
-		s.World.NetworkPolicies = append(s.World.NetworkPolicies, l.Items...)
+	err = eachScope(ctx, &s, "NetworkPolicies", focus, func(namespace string) error {
+		l, err := c.ListNetworkPolicies(ctx, namespace)
+		s.World.NetworkPolicies = append(s.World.NetworkPolicies, l...)
 		return err
 	})
 	return s, err
@@ -117,8 +106,8 @@ func Read(ctx context.Context, c client.Reader, focus ...string) (Snapshot, erro
 
 // eachScope lists a namespaced kind cluster-wide, or the focus namespaces one by one when that is
 // forbidden, recording what is missing.
-func eachScope(ctx context.Context, s *Snapshot, kind string, focus []string, list func(...client.ListOption) error) error {
-	err := list()
+func eachScope(ctx context.Context, s *Snapshot, kind string, focus []string, list func(namespace string) error) error {
+	err := list("")
 	switch {
 	case err == nil:
 		return nil
@@ -132,7 +121,7 @@ func eachScope(ctx context.Context, s *Snapshot, kind string, focus []string, li
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := list(client.InNamespace(ns)); err != nil {
+		if err := list(ns); err != nil {
 			if !apierrors.IsForbidden(err) {
 				return fmt.Errorf("listing %s in %s: %w", kind, ns, err)
 			}
@@ -155,22 +144,4 @@ func describeErr(err error) string {
 		return forbidden(err)
 	}
 	return err.Error()
-}
-
-// Objects are a world's objects as an API server holds them, for a fake client in tests and tools.
-func Objects(w pipeline.World) []client.Object {
-	var out []client.Object
-	for i := range w.Namespaces {
-		out = append(out, &w.Namespaces[i])
-	}
-	for i := range w.Pods {
-		out = append(out, &w.Pods[i])
-	}
-	for i := range w.NetworkPolicies {
-		out = append(out, &w.NetworkPolicies[i])
-	}
-	for i := range w.ClusterSecurityPolicies {
-		out = append(out, &w.ClusterSecurityPolicies[i])
-	}
-	return out
 }

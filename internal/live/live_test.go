@@ -7,10 +7,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/microseg/microseg/internal/operator"
+	securityv1alpha1 "github.com/microseg/microseg/api/v1alpha1"
 )
 
 func pod(ns, name string, labels map[string]string, ip string) corev1.Pod {
@@ -32,7 +33,7 @@ func TestTargets(t *testing.T) {
 	}
 	deploy := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "x1", Name: "web"},
 		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
-	c := fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(deploy).Build()
+	c := deployments{deploy}
 	for text, want := range map[string]string{
 		"x1/web-pending":     "web-pending",
 		"x1/deployment/web":  "web-a",
@@ -68,4 +69,28 @@ func TestTargets(t *testing.T) {
 			t.Errorf("%s: %v, want %q", text, err, want)
 		}
 	}
+}
+
+// deployments is a Reader that knows some Deployments and nothing else.
+type deployments []*appsv1.Deployment
+
+func (d deployments) GetDeployment(_ context.Context, namespace, name string) (*appsv1.Deployment, error) {
+	for _, x := range d {
+		if x.Namespace == namespace && x.Name == name {
+			return x, nil
+		}
+	}
+	return nil, apierrors.NewNotFound(appsv1.Resource("deployments"), name)
+}
+
+func (deployments) ListClusterSecurityPolicies(context.Context) ([]securityv1alpha1.ClusterSecurityPolicy, error) {
+	return nil, nil
+}
+func (deployments) ListNamespaces(context.Context) ([]corev1.Namespace, error) { return nil, nil }
+func (deployments) GetNamespace(_ context.Context, name string) (*corev1.Namespace, error) {
+	return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
+}
+func (deployments) ListPods(context.Context, string) ([]corev1.Pod, error) { return nil, nil }
+func (deployments) ListNetworkPolicies(context.Context, string) ([]networkingv1.NetworkPolicy, error) {
+	return nil, nil
 }

@@ -6,11 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Target is a pod named on the command line: "NAMESPACE/POD", "NAMESPACE/deployment/NAME" (also
@@ -51,12 +49,12 @@ func ParseTarget(text string) (Target, error) {
 // Resolve picks the target's pod among pods: the pod itself, or the first (by name) running pod
 // with an address that the deployment's or the label selector selects. note says which pod was
 // picked when there was a choice.
-func (t Target) Resolve(ctx context.Context, c client.Reader, pods []corev1.Pod) (pod *corev1.Pod, note string, err error) {
+func (t Target) Resolve(ctx context.Context, c Reader, pods []corev1.Pod) (pod *corev1.Pod, note string, err error) {
 	sel := t.selector
 	what := "label selector " + t.Text
 	if t.deployment != "" {
-		d := &appsv1.Deployment{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.deployment}, d); err != nil {
+		d, err := c.GetDeployment(ctx, t.Namespace, t.deployment)
+		if err != nil {
 			return nil, "", fmt.Errorf("reading deployment %s/%s: %w", t.Namespace, t.deployment, err)
 		}
 		if sel, err = metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil {

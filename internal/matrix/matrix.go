@@ -12,8 +12,6 @@ import (
 	"io"
 	"strings"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/microseg/microseg/internal/live"
 	"github.com/microseg/microseg/internal/simulate"
 )
@@ -93,7 +91,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // Run reads the cluster and simulates it grouped by opts.GroupBy; what it could not read goes to
 // stderr.
-func Run(ctx context.Context, c client.Reader, opts simulate.Options, stderr io.Writer) (*simulate.Result, error) {
+func Run(ctx context.Context, c live.Reader, opts simulate.Options, stderr io.Writer) (*simulate.Result, error) {
 	snap, err := live.Read(ctx, c)
 	if err != nil {
 		return nil, simulate.InputErrorf("reading the cluster: %w", err)

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/microseg/microseg/internal/kinds"
 	"github.com/microseg/microseg/internal/live"
+	"github.com/microseg/microseg/internal/live/livetest"
 	"github.com/microseg/microseg/internal/manifest"
-	"github.com/microseg/microseg/internal/operator"
 	"github.com/microseg/microseg/internal/pipeline"
 	"github.com/microseg/microseg/internal/reference"
 	"github.com/microseg/microseg/internal/simulate"
@@ -23,7 +23,7 @@ import (
 
 // samplesCluster is an API server (a fake client) holding config/samples as the cluster would:
 // namespaces, pods with addresses, NetworkPolicies and ClusterSecurityPolicies.
-func samplesCluster(t *testing.T) client.Client {
+func samplesCluster(t *testing.T) live.Reader {
 	t.Helper()
 	root, err := testenv.ProjectRoot()
 	if err != nil {
@@ -37,7 +37,7 @@ func samplesCluster(t *testing.T) client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fake.NewClientBuilder().WithScheme(operator.Scheme()).WithObjects(live.Objects(w)...).Build()
+	return livetest.Reader(fake.NewClientBuilder().WithScheme(kinds.Scheme()).WithObjects(livetest.Objects(w)...).Build())
 }
 
 // TestMatrixGroupsTheReferenceTable: grouped by app, every cell of 8080/TCP is the reference
