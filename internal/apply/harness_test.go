@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,9 +28,8 @@ type env struct {
 	client *nsxclient.Client
 	ctx    context.Context
 
-	mu         sync.Mutex
-	afterWrite func()
-	pods       []pod
+	hook simnsx.AfterWrites
+	pods []pod
 }
 
 // pod is a logical port standing for a pod.
@@ -54,7 +52,11 @@ func newEnvWith(t *testing.T, sim nsxsim.Options, wrap func(http.RoundTripper) h
 			if wrap != nil {
 				base = wrap(base)
 			}
-			return &writeHook{base: base, e: e}
+			e.hook.Base = base
+			e.hook.IsWrite = func(r *http.Request) bool {
+				return strings.HasPrefix(r.URL.Path, "/api/v1/") && r.URL.Query().Get("action") != "list_with_rules"
+			}
+			return &e.hook
 		},
 		Client: func(c *nsxclient.Config) {
 			c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter = 2, time.Millisecond, 2*time.Millisecond, 5*time.Millisecond
@@ -64,31 +66,13 @@ func newEnvWith(t *testing.T, sim nsxsim.Options, wrap func(http.RoundTripper) h
 	return e
 }
 
-// writeHook calls env.afterWrite after every successful NSX write.
-type writeHook struct {
-	base http.RoundTripper
-	e    *env
-}
-
-func (h *writeHook) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := h.base.RoundTrip(r)
-	if err != nil || resp.StatusCode >= 300 || r.Method == http.MethodGet || !strings.HasPrefix(r.URL.Path, "/api/v1/") ||
-		r.URL.Query().Get("action") == "list_with_rules" {
-		return resp, err
-	}
-	h.e.mu.Lock()
-	check := h.e.afterWrite
-	h.e.mu.Unlock()
-	if check != nil {
-		check()
-	}
-	return resp, err
-}
-
+// setAfterWrite calls f after every successful NSX write (nil: nothing).
 func (e *env) setAfterWrite(f func()) {
-	e.mu.Lock()
-	e.afterWrite = f
-	e.mu.Unlock()
+	if f == nil {
+		e.hook.Set(nil)
+		return
+	}
+	e.hook.Set(func(*http.Request) { f() })
 }
 
 // addPod creates a pod's logical port with tags app=<app> and pod=<name>.
@@ -192,35 +176,13 @@ func (e *env) requireConverged(m *ir.Model, cfg manager.Config) {
 }
 
 // flow is one connection to trace: pod to pod on a protocol and port.
-type flow struct {
-	src, dst int
-	proto    string
-	port     int
-}
-
-var testPorts = []struct {
-	proto string
-	port  int
-}{{"TCP", 80}, {"TCP", 443}, {"UDP", 53}}
+type flow = simnsx.Flow
 
 // flows lists every ordered pod pair on every test port.
-func (e *env) flows() []flow {
-	var out []flow
-	for s := range e.pods {
-		for d := range e.pods {
-			if s == d {
-				continue
-			}
-			for _, p := range testPorts {
-				out = append(out, flow{src: s, dst: d, proto: p.proto, port: p.port})
-			}
-		}
-	}
-	return out
-}
+func (e *env) flows() []flow { return simnsx.PairFlows(len(e.pods)) }
 
 func (e *env) trace(f flow) dataplane.Result {
-	res, err := e.sim.Traceflow(e.ctx, dataplane.Flow{SrcPortID: e.pods[f.src].portID, DstPortID: e.pods[f.dst].portID, Protocol: f.proto, DstPort: f.port})
+	res, err := e.sim.Traceflow(e.ctx, dataplane.Flow{SrcPortID: e.pods[f.Src].portID, DstPortID: e.pods[f.Dst].portID, Protocol: f.Proto, DstPort: f.Port})
 	if err != nil {
 		e.t.Fatalf("traceflow: %v", err)
 	}
@@ -228,10 +190,9 @@ func (e *env) trace(f flow) dataplane.Result {
 }
 
 func (e *env) describe(f flow) string {
-	return e.pods[f.src].name + "→" + e.pods[f.dst].name + " " + f.proto + "/" + itoa(f.port)
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+	names := make([]string, len(e.pods))
+	for i, p := range e.pods {
+		names[i] = p.name
+	}
+	return f.Describe(names)
 }

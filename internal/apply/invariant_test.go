@@ -78,10 +78,10 @@ func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) guardFunc
 		cells := map[string]*cell{}
 		var keys []string
 		add := func(dir ir.Direction, podIdx int, f flow, peer string) {
-			k := fmt.Sprintf("%s/%s/%s%d", dir, pods[podIdx].name, f.proto, f.port)
+			k := fmt.Sprintf("%s/%s/%s%d", dir, pods[podIdx].name, f.Proto, f.Port)
 			c, ok := cells[k]
 			if !ok {
-				c = &cell{dir: dir, pod: podIdx, proto: f.proto, port: f.port}
+				c = &cell{dir: dir, pod: podIdx, proto: f.Proto, port: f.Port}
 				cells[k] = c
 				keys = append(keys, k)
 			}
@@ -93,10 +93,10 @@ func exactGuard(pods []pod, v map[flow]dataplane.Result, order []flow) guardFunc
 		for _, f := range order {
 			r := v[f]
 			if microseg(r.Source) {
-				add(ir.DirectionOut, f.src, f, pods[f.dst].ip)
+				add(ir.DirectionOut, f.Src, f, pods[f.Dst].ip)
 			}
 			if microseg(r.Destination) {
-				add(ir.DirectionIn, f.dst, f, pods[f.src].ip)
+				add(ir.DirectionIn, f.Dst, f, pods[f.Src].ip)
 			}
 		}
 		var rules []ir.Rule

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -159,14 +160,14 @@ func snapshot(t *testing.T, e *env) []string {
 		t.Fatal(err)
 	}
 	for _, p := range ps {
-		out = append(out, p.Path+"@"+itoa(int(*p.Revision)))
+		out = append(out, p.Path+"@"+strconv.FormatInt(*p.Revision, 10))
 	}
 	gs, err := e.client.Policy().ListGroups(e.ctx, "default", nsxclient.ListGroupsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range gs {
-		out = append(out, g.Path+"@"+itoa(int(*g.Revision)))
+		out = append(out, g.Path+"@"+strconv.FormatInt(*g.Revision, 10))
 	}
 	slices.Sort(out)
 	return out

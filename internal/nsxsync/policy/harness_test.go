@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,9 +27,8 @@ type env struct {
 	client *nsxclient.Client
 	ctx    context.Context
 
-	mu         sync.Mutex
-	afterWrite func(*http.Request)
-	pods       []pod
+	hook simnsx.AfterWrites
+	pods []pod
 }
 
 type pod struct{ name, app, ip string }
@@ -42,10 +40,14 @@ func newEnv(t *testing.T, simOpts nsxsim.Options) *env {
 		simOpts.Seed = 3
 	}
 	nsx := simnsx.StartT(t, simnsx.Options{
-		User:            "admin",
-		Password:        "Admin-secret-1",
-		Sim:             simOpts,
-		ClientTransport: func(base http.RoundTripper) http.RoundTripper { return &writeHook{base: base, e: e} },
+		User:     "admin",
+		Password: "Admin-secret-1",
+		Sim:      simOpts,
+		ClientTransport: func(base http.RoundTripper) http.RoundTripper {
+			e.hook.Base = base
+			e.hook.IsWrite = func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/policy/api/v1/") }
+			return &e.hook
+		},
 		Client: func(c *nsxclient.Config) {
 			c.MaxRetries, c.RetryBaseDelay, c.RetryMaxDelay, c.MaxRetryAfter = 2, time.Millisecond, 2*time.Millisecond, 5*time.Millisecond
 		},
@@ -54,30 +56,7 @@ func newEnv(t *testing.T, simOpts nsxsim.Options) *env {
 	return e
 }
 
-type writeHook struct {
-	base http.RoundTripper
-	e    *env
-}
-
-func (h *writeHook) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := h.base.RoundTrip(r)
-	if err != nil || resp.StatusCode >= 300 || r.Method == http.MethodGet || !strings.HasPrefix(r.URL.Path, "/policy/api/v1/") {
-		return resp, err
-	}
-	h.e.mu.Lock()
-	check := h.e.afterWrite
-	h.e.mu.Unlock()
-	if check != nil {
-		check(r)
-	}
-	return resp, err
-}
-
-func (e *env) setAfterWrite(f func(*http.Request)) {
-	e.mu.Lock()
-	e.afterWrite = f
-	e.mu.Unlock()
-}
+func (e *env) setAfterWrite(f func(*http.Request)) { e.hook.Set(f) }
 
 // addPods creates a segment port per pod, tagged app=<app> and pod=<name>, as NCP tags labels.
 func (e *env) addPods(pods ...pod) {
@@ -130,35 +109,13 @@ func (e *env) sync(b *policy.Backend, m *ir.Model, mode nsxsync.ReadMode) nsxsyn
 }
 
 // flow is one connection to trace: pod to pod on a protocol and port.
-type flow struct {
-	src, dst int
-	proto    string
-	port     int
-}
+type flow = simnsx.Flow
 
-var testPorts = []struct {
-	proto string
-	port  int
-}{{"TCP", 80}, {"TCP", 443}, {"UDP", 53}}
-
-func (e *env) flows() []flow {
-	var out []flow
-	for s := range e.pods {
-		for d := range e.pods {
-			if s == d {
-				continue
-			}
-			for _, p := range testPorts {
-				out = append(out, flow{src: s, dst: d, proto: p.proto, port: p.port})
-			}
-		}
-	}
-	return out
-}
+func (e *env) flows() []flow { return simnsx.PairFlows(len(e.pods)) }
 
 func (e *env) trace(f flow) dataplane.Result {
 	e.t.Helper()
-	res, err := e.sim.Traceflow(e.ctx, dataplane.Flow{SrcIP: e.pods[f.src].ip, DstIP: e.pods[f.dst].ip, Protocol: f.proto, DstPort: f.port})
+	res, err := e.sim.Traceflow(e.ctx, dataplane.Flow{SrcIP: e.pods[f.Src].ip, DstIP: e.pods[f.Dst].ip, Protocol: f.Proto, DstPort: f.Port})
 	if err != nil {
 		e.t.Fatalf("traceflow: %v", err)
 	}
@@ -166,15 +123,11 @@ func (e *env) trace(f flow) dataplane.Result {
 }
 
 func (e *env) describe(f flow) string {
-	return e.pods[f.src].name + "→" + e.pods[f.dst].name + " " + f.proto + "/" + itoa(f.port)
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n < 10 {
-		return digits[n : n+1]
+	names := make([]string, len(e.pods))
+	for i, p := range e.pods {
+		names[i] = p.name
 	}
-	return itoa(n/10) + digits[n%10:n%10+1]
+	return f.Describe(names)
 }
 
 // verdicts traces every flow.

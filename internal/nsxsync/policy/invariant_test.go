@@ -263,7 +263,7 @@ func TestGuardHoldsTheOldDenies(t *testing.T) {
 	e.addPods(fourPods()...)
 	addForeignPolicies(e)
 	e.sync(e.backend(policy.Config{}), oldM, nsxsync.ReadFull)
-	ab := flow{src: 0, dst: 1, proto: "UDP", port: 53}
+	ab := flow{Src: 0, Dst: 1, Proto: "UDP", Port: 53}
 	if e.trace(ab).Allowed {
 		t.Fatal("the old configuration allows a1→b1 UDP/53")
 	}
